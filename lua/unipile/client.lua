@@ -1,0 +1,476 @@
+--- The client: configuration, the raw `request`, and `call` by operation id.
+-- One client owns one `unipile.core` multi handle, so every request it makes
+-- shares connections, DNS and TLS sessions. The API key is handed to the
+-- C core once, as a default header, and is not kept anywhere in Lua.
+-- @module unipile.client
+
+local core = require "unipile.core"
+local cjson = require "cjson"
+local errors = require "unipile.errors"
+local encode = require "unipile.encode"
+local registry = require "unipile.registry"
+local pager = require "unipile.pager"
+
+local json = cjson.new()
+json.encode_sparse_array(true)
+json.encode_invalid_numbers(false)
+
+local M = {}
+local Client = {}
+Client.__index = function(self, key)
+  local method = Client[key]
+  if method ~= nil then return method end
+  -- Resource tables (client.chats, ...) are built on first use.
+  local group = registry.groups[key] and key or M.group_alias[key]
+  if group then
+    local resource = require("unipile.resources").new(self, group)
+    rawset(self, key, resource)
+    return resource
+  end
+end
+M.Client = Client
+
+M.VERSION = "0.1.0"
+M.json = json
+M.null = cjson.null
+M.group_alias = {}
+
+local API_PREFIX = "/api/v1"
+
+local DEFAULTS = {
+  timeout_ms = 60000,          -- whole request, for JSON calls
+  connect_timeout_ms = 10000,
+  low_speed_limit = 1,         -- bytes/s; below it for low_speed_time_ms ...
+  low_speed_time_ms = 60000,   -- ... the transfer is a timeout (long downloads)
+  retries = 2,
+  backoff_ms = 200,
+  backoff_max_ms = 5000,
+  retry_after_max_ms = 60000,
+}
+
+local function has_crlf(s) return s:find("[\r\n]") ~= nil end
+
+--- Resolve the base URL: `host:port` or a URL; no path → `/api/v1`
+-- appended; a path (`/api/v1`, `/v1`, ...) is used as given.
+function M.parse_base(dsn)
+  if type(dsn) ~= "string" or dsn == "" then
+    return nil, "missing dsn (pass dsn = 'https://api1.unipile.com:13111' or set UNIPILE_DSN)"
+  end
+  local url = dsn
+  if not url:find("^%a[%w+.-]*://") then url = "https://" .. url end
+  local parts, err = core.parse_url(url)
+  if not parts then return nil, "malformed dsn '" .. dsn .. "': " .. tostring(err) end
+  if parts.query and parts.query ~= "" then return nil, "malformed dsn '" .. dsn .. "': no query allowed" end
+  local origin = parts.scheme .. "://" .. parts.host .. (parts.port and (":" .. parts.port) or "")
+  local prefix = parts.path ~= "" and parts.path or API_PREFIX
+  return { origin = origin, prefix = prefix, url = origin .. prefix }
+end
+
+local function user_agent(extra)
+  local lua = jit and jit.version or _VERSION
+  local ua = string.format("lua-unipile/%s libcurl/%s %s", M.VERSION, core.version().curl, lua)
+  if extra then ua = ua .. " " .. extra end
+  return ua
+end
+M.user_agent = user_agent
+
+--- Make a client. Options: `dsn` (or `base_url`), `api_key`, the timeouts
+-- in milliseconds (`timeout_ms`, `connect_timeout_ms`, `low_speed_time_ms`,
+-- `low_speed_limit`), `retries`, `backoff_ms`, `backoff_max_ms`,
+-- `retry_after_max_ms`, `verify` (TLS, default true), `ca_file`, `proxy`,
+-- `user_agent` (appended), `headers` (extra headers on every request).
+-- `dsn` and `api_key` default to `UNIPILE_DSN` and `UNIPILE_API_KEY`.
+function M.new(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then errors.usage("unipile.new", "options must be a table") end
+  local base, err = M.parse_base(opts.dsn or opts.base_url or os.getenv("UNIPILE_DSN"))
+  if not base then errors.usage("unipile.new", err, "dsn") end
+  local key = opts.api_key or os.getenv("UNIPILE_API_KEY")
+  if type(key) ~= "string" or key == "" then
+    errors.usage("unipile.new", "missing api_key (pass api_key or set UNIPILE_API_KEY)", "api_key")
+  end
+  if has_crlf(key) then errors.usage("unipile.new", "api_key contains CR or LF", "api_key") end
+
+  local self = setmetatable({ base = base }, Client)
+  for k, v in pairs(DEFAULTS) do
+    local given = opts[k]
+    if given ~= nil and (type(given) ~= "number" or given < 0) then
+      errors.usage("unipile.new", "'" .. k .. "' must be a number >= 0", k)
+    end
+    self[k] = given or v
+  end
+  self.verify = opts.verify ~= false
+  self.ca_file, self.proxy = opts.ca_file, opts.proxy
+  local default_headers = {
+    "X-API-KEY: " .. key,
+    "Accept: application/json",
+  }
+  for _, h in ipairs(M.header_lines(opts.headers, "unipile.new")) do
+    default_headers[#default_headers + 1] = h
+  end
+  self.multi = core.multi {
+    user_agent = user_agent(opts.user_agent),
+    headers = default_headers,
+    seed = opts.seed,
+  }
+  return self
+end
+
+function Client:__tostring()
+  return "unipile.Client(" .. self.base.url .. ")"
+end
+
+--- Release the connections now (also done by the garbage collector).
+function Client:close()
+  if self.multi then self.multi:close() end
+end
+Client.__close = Client.close
+
+--- Validate and format extra headers: a map or an array of {name, value}.
+function M.header_lines(headers, where)
+  local lines = {}
+  if headers == nil then return lines end
+  if type(headers) ~= "table" then errors.usage(where, "headers must be a table", "headers") end
+  local function add(name, value)
+    if type(name) ~= "string" or not name:match("^[!#$%%&'*+.^_`|~%w-]+$") then
+      errors.usage(where, "invalid header name '" .. tostring(name) .. "'", "headers")
+    end
+    value = encode.scalar(value)
+    if not value then errors.usage(where, "header '" .. name .. "' needs a string value", "headers") end
+    if has_crlf(value) then errors.usage(where, "header '" .. name .. "' contains CR or LF", "headers") end
+    lines[#lines + 1] = name .. ": " .. value
+  end
+  if encode.is_array(headers) then
+    for _, pair in ipairs(headers) do add(pair[1], pair[2]) end
+  else
+    for _, name in ipairs((encode.sorted_keys(headers))) do add(name, headers[name]) end
+  end
+  return lines
+end
+
+-- Response headers: an array of {name, value} becomes a table whose lookup
+-- ignores case (`res.headers["content-type"]`, `res.headers["Content-Type"]`).
+local HeaderMap = {}
+HeaderMap.__index = function(t, k)
+  if type(k) == "string" then return rawget(t, k:lower()) end
+end
+function M.headers(list)
+  local map = setmetatable({}, HeaderMap)
+  for _, pair in ipairs(list or {}) do
+    local name = pair[1]:lower()
+    local old = rawget(map, name)
+    rawset(map, name, old and (old .. ", " .. pair[2]) or pair[2])
+  end
+  return map
+end
+
+-- Map an operation path (/api/v1/...) onto the configured prefix.
+function Client:url_for(path)
+  if path:sub(1, #API_PREFIX) == API_PREFIX then path = path:sub(#API_PREFIX + 1) end
+  return self.base.url .. path
+end
+
+local function is_json(content_type)
+  return content_type and content_type:lower():find("json", 1, true) ~= nil
+end
+
+local function fail(fields, res, spec)
+  fields.method, fields.path = spec.method, spec.path_only
+  fields.operation = spec.operation
+  fields.attempts = res and res.attempts
+  return errors.new(fields)
+end
+
+-- Turn a finished transfer into a response table, or an error object.
+local function to_response(res, spec)
+  if res.curl_code ~= 0 then
+    if res.sink_error ~= nil then
+      local e = res.sink_error
+      if errors.is(e) then return nil, e end
+      return nil, fail({ kind = "network", message = "output sink failed: " .. tostring(e), cause = e }, res, spec)
+    end
+    local kind = res.curl_code == 28 and "timeout" or "network"
+    return nil, fail({ kind = kind, phase = res.timeout_phase, curl_code = res.curl_code,
+      message = res.curl_error, retry_after = res.retry_after }, res, spec)
+  end
+  local headers = M.headers(res.headers)
+  local response = { status = res.status, headers = headers, attempts = res.attempts,
+    new_connections = res.new_connections, total_time = res.total_time, bytes = res.bytes }
+  local body = res.body
+  local ctype = headers["content-type"]
+  if res.status >= 400 then
+    local env = is_json(ctype) and body and body ~= "" and select(2, pcall(json.decode, body))
+    local fields = { kind = "http", status = res.status, headers = headers,
+      retry_after = res.retry_after or tonumber(headers["retry-after"]) }
+    if type(env) == "table" then
+      fields.type, fields.title, fields.detail, fields.instance =
+        env.type, env.title, env.detail, env.instance
+      fields.connection_params = env.connectionParams
+      fields.body = env
+    else
+      local snippet = errors.snippet(body)
+      local title = body and body:match("<[Tt][Ii][Tt][Ll][Ee]>%s*(.-)%s*</")
+      fields.title = title or ("HTTP " .. res.status)
+      fields.detail = snippet
+      fields.snippet = snippet
+    end
+    return nil, fail(fields, res, spec)
+  end
+  if body ~= nil and not spec.raw and is_json(ctype) then
+    if body == "" then
+      body = nil
+    else
+      local ok, decoded = pcall(json.decode, body)
+      if not ok then
+        return nil, fail({ kind = "decode", status = res.status, headers = headers,
+          message = "invalid JSON in response: " .. tostring(decoded):gsub("^.-: ", ""),
+          snippet = errors.snippet(body, 120) }, res, spec)
+      end
+      body = decoded
+    end
+  end
+  response.body = body
+  return response
+end
+
+-- Build the C-side request table from a validated spec.
+function Client:transfer_spec(spec)
+  local req = {
+    url = spec.url, method = spec.method, headers = spec.headers,
+    body = spec.body, parts = spec.parts, output = spec.output,
+    verify = self.verify, ca_file = self.ca_file, proxy = self.proxy,
+  }
+  local o = spec.opts
+  local function opt(name) local v = o[name] if v == nil then v = self[name] end return v end
+  req.connect_timeout_ms = opt("connect_timeout_ms")
+  -- Streamed downloads are bounded by the low-speed limit, not a total time.
+  req.timeout_ms = o.timeout_ms or (spec.output and 0 or self.timeout_ms)
+  req.low_speed_limit, req.low_speed_time_ms = opt("low_speed_limit"), opt("low_speed_time_ms")
+  req.retries = opt("retries")
+  req.backoff_ms, req.backoff_max_ms = opt("backoff_ms"), opt("backoff_max_ms")
+  req.retry_after_max_ms = opt("retry_after_max_ms")
+  -- A POST is retried after reaching the server only with an idempotency key.
+  req.retry_unsafe = spec.method ~= "POST" or spec.idempotent == true
+  return req
+end
+
+-- Run one transfer to completion on this client's multi handle.
+function Client:perform(spec)
+  local transfer = self.multi:add(self:transfer_spec(spec))
+  local multi = self.multi
+  while not transfer:done() do multi:perform(1000) end
+  local res = transfer:result()
+  local response, err = to_response(res, spec)
+  if not response then error(err, 0) end
+  return response
+end
+
+local REQUEST_OPTS = {
+  method = true, path = true, query = true, json = true, multipart = true, body = true,
+  content_type = true, output = true, headers = true, raw = true, idempotency_key = true,
+  timeout_ms = true, connect_timeout_ms = true, low_speed_time_ms = true, low_speed_limit = true,
+  retries = true, operation = true, json_fields = true,
+}
+
+local function check_output(where, output)
+  local t = type(output)
+  if output ~= nil and t ~= "string" and t ~= "function" then
+    errors.usage(where, "output must be a file path or a function", "output")
+  end
+end
+
+local function check_files(where, parts)
+  for _, part in ipairs(parts) do
+    if part.file then
+      local f = io.open(part.file, "rb")
+      if not f then errors.usage(where, "cannot read file '" .. part.file .. "' for '" .. part.name .. "'", part.name) end
+      f:close()
+    end
+  end
+end
+
+--- The raw escape hatch: `client:request{ method =, path =, query =,
+-- json = | multipart = | body =, headers =, output =, timeout_ms =, retries = }`.
+-- `path` is an API path (`/api/v1/chats` or `/chats`), mapped onto the
+-- configured prefix. Returns `{ status, headers, body }` (body decoded when
+-- JSON); raises an error object otherwise.
+function Client:request(spec)
+  local where = spec and spec.operation or "request"
+  if type(spec) ~= "table" then errors.usage(where, "request needs a table") end
+  for k in pairs(spec) do
+    if not REQUEST_OPTS[k] then errors.usage(where, "unknown request option '" .. tostring(k) .. "'", k) end
+  end
+  local method = (spec.method or "GET"):upper()
+  if not method:match("^%u+$") then errors.usage(where, "invalid method", "method") end
+  local path = spec.path
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" or path:find("[%s?#]") then
+    errors.usage(where, "path must be an absolute API path without query or spaces", "path")
+  end
+  check_output(where, spec.output)
+  local url = self:url_for(path)
+  if spec.query ~= nil then
+    if type(spec.query) ~= "table" then errors.usage(where, "query must be a table", "query") end
+    local qs, err = encode.query(spec.query)
+    if not qs then errors.usage(where, err, "query") end
+    if qs ~= "" then url = url .. "?" .. qs end
+  end
+  local headers = M.header_lines(spec.headers, where)
+  local body, parts
+  if spec.json ~= nil then
+    local ok, encoded = pcall(json.encode, spec.json)
+    if not ok then errors.usage(where, "body cannot be encoded as JSON: " .. tostring(encoded), "json") end
+    body = encoded
+    headers[#headers + 1] = "Content-Type: application/json"
+  elseif spec.multipart ~= nil then
+    if type(spec.multipart) ~= "table" then errors.usage(where, "multipart must be a table", "multipart") end
+    local err
+    parts, err = encode.multipart(spec.multipart, spec.json_fields, json.encode)
+    if not parts then errors.usage(where, err, "multipart") end
+    check_files(where, parts)
+  elseif spec.body ~= nil then
+    if type(spec.body) ~= "string" then errors.usage(where, "body must be a string", "body") end
+    body = spec.body
+    if spec.content_type then
+      if has_crlf(spec.content_type) then errors.usage(where, "content_type contains CR or LF", "content_type") end
+      headers[#headers + 1] = "Content-Type: " .. spec.content_type
+    end
+  end
+  if spec.idempotency_key ~= nil then
+    local key = spec.idempotency_key
+    if type(key) ~= "string" or #key < 1 or #key > 255 or has_crlf(key) then
+      errors.usage(where, "idempotency_key must be 1 to 255 characters without CR/LF", "idempotency_key")
+    end
+    headers[#headers + 1] = "Idempotency-Key: " .. key
+  end
+  return self:perform {
+    url = url, method = method, headers = headers, body = body, parts = parts,
+    output = spec.output, raw = spec.raw, operation = spec.operation,
+    path_only = path, idempotent = spec.idempotency_key ~= nil, opts = spec,
+  }
+end
+
+-- Options that belong to the call, not to the API (second argument of call).
+local CALL_OPTS = {
+  output = true, headers = true, timeout_ms = true, connect_timeout_ms = true,
+  low_speed_time_ms = true, low_speed_limit = true, retries = true,
+  idempotency_key = true, raw = true,
+}
+
+local function place_value(op, where, name, value, out)
+  local place = op.where[name]
+  if not place then
+    errors.usage(where, "unknown parameter '" .. tostring(name) .. "'", name)
+  end
+  out[place][name] = value
+end
+
+--- Sort one flat params table into path, query and body values for `op`,
+-- checking names and required params. `query = {}` / `body = {}` sub-tables
+-- force a place for names that exist in two.
+function M.split_params(op, params, where)
+  local out = { path = {}, query = {}, body = {} }
+  if params == nil then params = {} end
+  if type(params) ~= "table" then errors.usage(where, "params must be a table") end
+  for name, value in pairs(params) do
+    if (name == "query" or name == "body") and type(value) == "table" and not op.where[name] then
+      for k, v in pairs(value) do
+        if not (op.places[k] and op.places[k][name]) then
+          errors.usage(where, "unknown " .. name .. " parameter '" .. tostring(k) .. "'", k)
+        end
+        out[name][k] = v
+      end
+    elseif name ~= "max_items" then
+      place_value(op, where, name, value, out)
+    end
+  end
+  for name in pairs(op.required) do
+    local place = op.where[name]
+    local v = out[place][name]
+    if v == nil then
+      for p in pairs(op.places[name]) do v = v or out[p][name] end
+    end
+    if v == nil or v == "" then errors.usage(where, "missing required parameter '" .. name .. "'", name) end
+  end
+  for _, name in ipairs(op.path_params) do
+    local v = out.path[name]
+    if not encode.scalar(v) or type(v) == "boolean" then
+      errors.usage(where, "path parameter '" .. name .. "' must be a string or number", name)
+    end
+  end
+  if op.max_limit and out.query.limit ~= nil then
+    local limit = out.query.limit
+    if type(limit) ~= "number" or limit ~= math.floor(limit) or limit < 1 or limit > op.max_limit then
+      errors.usage(where, "'limit' must be an integer from 1 to " .. op.max_limit, "limit")
+    end
+  end
+  return out
+end
+
+local function lookup(operation_id)
+  local op = registry.by_id[operation_id]
+  if not op then errors.usage(tostring(operation_id), "unknown operation '" .. tostring(operation_id) .. "'") end
+  return op, op.group .. ":" .. op.name .. " (" .. op.id .. ")"
+end
+
+-- Validate a paginated call before any request and return what the pager
+-- needs: a fetch function, the first params and the pager options.
+function Client:paginate(operation_id, params, opts)
+  local op, where = lookup(operation_id)
+  if not op.paginated then errors.usage(where, "operation is not paginated") end
+  M.split_params(op, params, where)
+  params, opts = params or {}, opts or {}
+  local max_items = params.max_items or opts.max_items
+  if max_items ~= nil and (type(max_items) ~= "number" or max_items < 1 or max_items ~= math.floor(max_items)) then
+    errors.usage(where, "'max_items' must be a positive integer", "max_items")
+  end
+  local first = {}
+  for k, v in pairs(params) do if k ~= "max_items" then first[k] = v end end
+  if max_items and first.limit == nil and op.max_limit then first.limit = math.min(max_items, op.max_limit) end
+  local function fetch(p) return self:call(op.id, p, opts) end
+  return fetch, first, { max_items = max_items, where = where }
+end
+
+--- Page iterator for a paginated operation: yields `page, next_cursor,
+-- cursor`. `params.cursor` resumes from a saved cursor; `max_items` (in
+-- params or opts) caps the total while `limit` stays the page size. Bad
+-- params raise here, before any request.
+function Client:pages(operation_id, params, opts)
+  return pager.pages(self:paginate(operation_id, params, opts))
+end
+
+--- Item iterator for a paginated operation (see `pages`).
+function Client:each(operation_id, params, opts)
+  return pager.each(self:paginate(operation_id, params, opts))
+end
+
+--- Run an operation by its `operation_id` with params named as in the
+-- operations table; `opts` holds per-call options (`output`, `timeout_ms`,
+-- `retries`, `idempotency_key`, `headers`). Returns the decoded body (or the
+-- bytes of a binary operation, or the response when streamed to `output`).
+function Client:call(operation_id, params, opts)
+  local op, where = lookup(operation_id)
+  opts = opts or {}
+  if type(opts) ~= "table" then errors.usage(where, "options must be a table") end
+  for k in pairs(opts) do
+    if not CALL_OPTS[k] and k ~= "max_items" then errors.usage(where, "unknown option '" .. tostring(k) .. "'", k) end
+  end
+  local values = M.split_params(op, params, where)
+  local spec = {
+    operation = where, method = op.method, path = encode.path(op.path, values.path),
+    query = next(values.query) and values.query or nil,
+    output = opts.output, headers = opts.headers, timeout_ms = opts.timeout_ms,
+    connect_timeout_ms = opts.connect_timeout_ms, retries = opts.retries,
+    low_speed_time_ms = opts.low_speed_time_ms, low_speed_limit = opts.low_speed_limit,
+    idempotency_key = opts.idempotency_key, raw = opts.raw or op.response == "binary",
+  }
+  if op.body == "json" then
+    spec.json = values.body
+  elseif op.body == "multipart" then
+    spec.multipart = values.body
+  end
+  local response = self:request(spec)
+  if opts.output then return response end
+  return response.body
+end
+
+return M

@@ -1,0 +1,138 @@
+--- Request encoding: path segments, query strings, multipart parts.
+-- Scalars become text the same way everywhere: booleans `true`/`false`,
+-- integral numbers without a decimal point. Arrays become repeated keys,
+-- nested tables bracket keys (`linkedin[inmail]`). The percent-encoding
+-- itself is `unipile.core.escape` (C, RFC 3986 unreserved set).
+-- @module unipile.encode
+
+local core = require "unipile.core"
+
+local escape = core.escape
+local M = {}
+
+local function is_array(t)
+  local n = #t
+  if n == 0 then return next(t) == nil end
+  local count = 0
+  for _ in pairs(t) do count = count + 1 end
+  return count == n
+end
+M.is_array = is_array
+
+--- Text form of a scalar, or nil and a reason.
+function M.scalar(v)
+  local tv = type(v)
+  if tv == "string" then return v end
+  if tv == "boolean" then return v and "true" or "false" end
+  if tv == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return nil, "a finite number" end
+    if v == math.floor(v) and v >= -2^53 and v <= 2^53 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  return nil, "a string, number or boolean"
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do
+    if type(k) ~= "string" then return nil, k end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  return keys
+end
+M.sorted_keys = sorted_keys
+
+-- Walk a value into (name, scalar) pairs: arrays repeat the name, maps
+-- nest with brackets. `leaf(name, v)` may claim a value (file parts) first.
+local function flatten(name, v, emit, leaf)
+  if leaf and leaf(name, v) then return end
+  if type(v) == "table" then
+    if is_array(v) then
+      for _, item in ipairs(v) do flatten(name, item, emit, leaf) end
+    else
+      local keys, bad = sorted_keys(v)
+      if not keys then return nil, "key " .. tostring(bad) .. " of '" .. name .. "' is not a string" end
+      for _, k in ipairs(keys) do
+        local ok, err = flatten(name .. "[" .. k .. "]", v[k], emit, leaf)
+        if ok == nil and err then return nil, err end
+      end
+    end
+    return true
+  end
+  local text, want = M.scalar(v)
+  if not text then return nil, "'" .. name .. "' must be " .. want .. ", got " .. type(v) end
+  emit(name, text)
+  return true
+end
+
+--- Encode a table of query params; returns the string (no leading "?") or
+-- nil and an error message. Keys are sorted so URLs are reproducible.
+function M.query(params)
+  local keys, bad = sorted_keys(params)
+  if not keys then return nil, "query key " .. tostring(bad) .. " is not a string" end
+  local out = {}
+  local function emit(name, text) out[#out + 1] = escape(name) .. "=" .. escape(text) end
+  for _, k in ipairs(keys) do
+    local ok, err = flatten(k, params[k], emit)
+    if not ok then return nil, err end
+  end
+  return table.concat(out, "&")
+end
+
+--- Fill `{name}` placeholders of an operation path, each value as one
+-- percent-encoded segment.
+function M.path(template, values)
+  return (template:gsub("{([^}]+)}", function(name)
+    return escape(assert(M.scalar(values[name])))
+  end))
+end
+
+-- Fields whose string values are file paths, and tables describing a file.
+M.FILE_FIELDS = {
+  attachments = true, voice_message = true, video_message = true,
+  picture = true, cover_picture = true,
+}
+
+local function file_part(name, v)
+  if type(v) ~= "table" then return nil end
+  if v.path or v.file then
+    return { name = name, file = v.path or v.file, filename = v.filename, type = v.content_type }
+  end
+  if v.content ~= nil then
+    if type(v.content) ~= "string" then return false, "'" .. name .. "' content must be a string" end
+    return { name = name, data = v.content, filename = v.filename or "file", type = v.content_type }
+  end
+end
+
+--- Multipart parts for curl's mime API from a flat field table; returns an
+-- array of `{name, data|file, filename, type}` or nil and a message.
+-- `json_fields` (set) names fields sent as JSON text (email address lists).
+function M.multipart(fields, json_fields, json_encode)
+  local parts, failure = {}, nil
+  local function emit(name, text) parts[#parts + 1] = { name = name, data = text } end
+  local function leaf(name, v)
+    local top = name:match("^[^%[]+")
+    if json_fields and json_fields[top] and name == top then
+      parts[#parts + 1] = { name = name, data = type(v) == "string" and v or json_encode(v) }
+      return true
+    end
+    local part, err = file_part(name, v)
+    if part == false then failure = failure or err return true end
+    if part then parts[#parts + 1] = part return true end
+    if type(v) == "string" and M.FILE_FIELDS[top] then
+      parts[#parts + 1] = { name = name, file = v }
+      return true
+    end
+  end
+  local keys, bad = sorted_keys(fields)
+  if not keys then return nil, "field " .. tostring(bad) .. " is not a string" end
+  for _, k in ipairs(keys) do
+    local ok, err = flatten(k, fields[k], emit, leaf)
+    if not ok then return nil, err end
+  end
+  if failure then return nil, failure end
+  return parts
+end
+
+return M

@@ -1,0 +1,90 @@
+--- Cursor pagination for every documented page shape.
+-- `items` + `cursor`; `cursor` + `paging{...}`; the cursor inside `paging`
+-- (post reactions); `data` + `next_cursor` (calendars). The cursor is
+-- threaded from page to page until it is null, absent or empty; a cursor the
+-- server already gave raises instead of looping forever. Iterators are
+-- coroutines and raise on error, so a `for` loop never stops silently.
+-- @module unipile.pager
+
+local cjson = require "cjson"
+local errors = require "unipile.errors"
+
+local M = {}
+local null = cjson.null
+
+local function usable(cursor)
+  if cursor == nil or cursor == null or cursor == "" then return nil end
+  return cursor
+end
+
+--- The items and the next cursor of one page, whatever its shape.
+function M.read(page)
+  if type(page) ~= "table" then return {}, nil end
+  local items = page.items
+  if items == nil or items == null then items = page.data end
+  if type(items) ~= "table" then items = {} end
+  local cursor = usable(page.cursor) or usable(page.next_cursor)
+  if not cursor and type(page.paging) == "table" then cursor = usable(page.paging.cursor) end
+  return items, cursor
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+local function take(page, items, n)
+  local kept = {}
+  for i = 1, n do kept[i] = items[i] end
+  local trimmed = copy(page)
+  if page.items ~= nil and page.items ~= null then trimmed.items = kept else trimmed.data = kept end
+  return trimmed, kept
+end
+
+--- Page iterator: `for page, next_cursor, cursor in M.pages(fetch, params, info) do`.
+-- `fetch(params)` returns one decoded page; `params.cursor` starts from a
+-- saved cursor; `info.max_items` caps the total number of items; `info.where`
+-- names the operation in errors. Each step yields the page, the cursor of
+-- the next page (nil on the last) and the cursor that fetched this page.
+function M.pages(fetch, params, info)
+  params = copy(params)
+  local max_items = info.max_items
+  return coroutine.wrap(function()
+    local cursor = usable(params.cursor)
+    local seen, count = {}, 0
+    if cursor then seen[cursor] = true end
+    while true do
+      local p = copy(params)
+      p.cursor = cursor
+      local page = fetch(p)
+      local items, next_cursor = M.read(page)
+      if max_items and count + #items >= max_items then
+        page, items = take(page, items, max_items - count)
+        next_cursor = nil
+      end
+      count = count + #items
+      coroutine.yield(page, next_cursor, cursor)
+      if not next_cursor then return end
+      if seen[next_cursor] then
+        error(errors.new { kind = "decode", type = "unipile/repeated_cursor", operation = info.where,
+          message = "the server sent a cursor it had already sent; stopping to avoid an endless loop",
+          cursor = next_cursor }, 0)
+      end
+      seen[next_cursor] = true
+      cursor = next_cursor
+    end
+  end)
+end
+
+--- Item iterator over `M.pages`: `for item in M.each(fetch, params, info) do`.
+function M.each(fetch, params, info)
+  local pages = M.pages(fetch, params, info)
+  return coroutine.wrap(function()
+    for page in pages do
+      for _, item in ipairs((M.read(page))) do coroutine.yield(item) end
+    end
+  end)
+end
+
+return M

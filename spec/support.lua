@@ -1,0 +1,93 @@
+-- Shared test support: the suite's sandbox (started on first use, stopped
+-- by spec/helper.lua when busted exits), clients bound to it, and a few
+-- helpers to read what the sandbox saw.
+local socket = require "socket"
+local unipile = require "unipile"
+
+local M = {}
+local sandbox
+
+--- The suite's sandbox handle (see unipile.sandbox).
+function M.sandbox()
+  if not sandbox then
+    sandbox = require("unipile.sandbox").start { seed = 7 }
+  end
+  return sandbox
+end
+
+function M.stop()
+  if sandbox then sandbox:stop() sandbox = nil end
+end
+
+--- A client for the sandbox; `opts` override the defaults. Retries wait
+-- little by default so failing paths stay quick.
+function M.client(opts)
+  local sb = M.sandbox()
+  local o = { dsn = sb.url, api_key = sb.api_key, backoff_ms = 20, backoff_max_ms = 50 }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return unipile.new(o)
+end
+
+--- Fresh state for a test: default data set, no faults, no records.
+function M.reset(opts)
+  local sb = M.sandbox()
+  sb:reset(opts or { seed = 7 })
+  return sb
+end
+
+--- The requests the sandbox recorded since the last reset or clear.
+function M.requests()
+  return M.sandbox():requests()
+end
+
+function M.last()
+  return M.sandbox():last_request()
+end
+
+--- pcall that returns the error object (and fails the test if none).
+function M.catch(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "expected an error, got success")
+  return err
+end
+
+M.now = socket.gettime
+
+--- A TCP port that accepts no connection: a listener whose backlog is full,
+-- so a connect attempt hangs until the client's connect timeout.
+function M.blackhole()
+  local server = assert(socket.tcp())
+  assert(server:bind("127.0.0.1", 0))
+  assert(server:listen(0))
+  local _, port = server:getsockname()
+  local held = { server }
+  for _ = 1, 4 do
+    local c = socket.tcp()
+    c:settimeout(0)
+    c:connect("127.0.0.1", port)
+    held[#held + 1] = c
+  end
+  socket.sleep(0.05)
+  return port, function() for _, s in ipairs(held) do s:close() end end
+end
+
+--- A port with nothing listening (connection refused).
+function M.closed_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return port
+end
+
+function M.tmpname()
+  return os.tmpname()
+end
+
+function M.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+
+return M
