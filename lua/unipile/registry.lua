@@ -23,7 +23,7 @@ end
 --- One operation record:
 -- `id`, `group`, `name` (method name on the resource), `method`, `path`,
 -- `path_params`, `query_params`, `body_fields` (arrays of names),
--- `required` (set, any place), `where` (name → "path" | "query" | "body",
+-- `required` (set, any place), `required_at` (place → set), `where` (name → "path" | "query" | "body",
 -- the first place a name appears), `places` (name → set of places),
 -- `body` ("json" | "multipart" | nil), `paginated`, `max_limit`,
 -- `response` ("json" | "binary"), `title`, `confidence`, `segments` (the
@@ -33,7 +33,7 @@ local function build(row)
     id = row[1], group = row[2], name = row[3], method = row[4], path = row[5],
     body = row.body, paginated = row.paginated, max_limit = row.max_limit,
     response = row.response or "json", title = row.title, confidence = row.confidence,
-    required = {}, where = {}, places = {},
+    required = {}, required_at = { path = {}, query = {}, body = {} }, where = {}, places = {},
   }
   local sets = {
     { "path", "path_params", row.path_params },
@@ -48,7 +48,10 @@ local function build(row)
       op.where[name] = op.where[name] or place
       op.places[name] = op.places[name] or {}
       op.places[name][place] = true
-      if req[name] or place == "path" then op.required[name] = true end
+      if req[name] or place == "path" then
+        op.required[name] = true
+        op.required_at[place][name] = true
+      end
     end
   end
   op.segments = {}
