@@ -1,0 +1,27 @@
+# Thin wrapper: the work is in tools/*.sh and CMakeLists.txt.
+#   make demo   install what is missing, build, run examples/quickstart.lua on the sandbox
+#   make test   install, build, run the whole suite; ends with "N passed, N failed"
+LUA ?= lua5.4
+LUA_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"
+
+.PHONY: all deps build test demo docs lint clean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+build: deps
+	@tools/build.sh $(LUA) >/dev/null
+
+test: deps
+	@tools/test.sh
+
+demo: build
+	@$(LUA_ENV) $(LUA) bin/unipile-sandbox run -- $(LUA) examples/quickstart.lua
+
+lint: deps
+	luacheck lua spec examples bin tools
+
+clean:
+	rm -rf build build.luarocks

@@ -1,0 +1,53 @@
+-- Quickstart: list accounts, walk every chat, send a message with an
+-- attachment, read it back and download the attachment.
+--
+--   UNIPILE_DSN=https://api1.unipile.com:13111 UNIPILE_API_KEY=... lua examples/quickstart.lua
+--   (or against the sandbox: bin/unipile-sandbox run -- lua examples/quickstart.lua)
+local unipile = require "unipile"
+
+local client = unipile.new()   -- reads UNIPILE_DSN and UNIPILE_API_KEY
+
+-- 1. Accounts connected to this API key.
+local accounts = client.accounts:list()
+print(("%d accounts"):format(#accounts.items))
+for _, account in ipairs(accounts.items) do
+  print(("  %-10s %s  %s"):format(account.type, account.id, account.name))
+end
+
+-- 2. Every chat of every account, page after page (the iterator follows
+--    the cursor and raises on error).
+local chats, first_chat = 0, nil
+for chat in client.chats:each { limit = 50 } do
+  chats = chats + 1
+  first_chat = first_chat or chat
+end
+print(("%d chats"):format(chats))
+assert(first_chat, "no chat to write to")
+
+-- 3. Send a message with an attachment made in memory.
+local report = "quickstart report\n" .. os.date("!%Y-%m-%dT%H:%M:%SZ") .. "\n"
+local sent = client.chats:send_message {
+  chat_id = first_chat.id,
+  text = "Hello from lua-unipile",
+  attachments = { { filename = "report.txt", content = report, content_type = "text/plain" } },
+}
+print("sent message " .. sent.message_id)
+
+-- 4. Read it back.
+local message = client.messages:get { message_id = sent.message_id }
+local attachment = assert(message.attachments[1], "the message has no attachment")
+print(("read back: %q with %s (%d bytes)"):format(message.text, attachment.file_name or attachment.id,
+  attachment.size or 0))
+
+-- 5. Download the attachment to a file, in constant memory.
+local path = os.tmpname()
+client.messages:get_attachment({ message_id = message.id, attachment_id = attachment.id }, { output = path })
+local f = assert(io.open(path, "rb"))
+local bytes = f:read("*a")
+f:close()
+os.remove(path)
+assert(bytes == report, "downloaded bytes differ from the sent ones")
+
+print(("summary: %d accounts, %d chats, message %s sent and read back, attachment %d bytes downloaded intact")
+  :format(#accounts.items, chats, sent.message_id, #bytes))
+client:close()

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Build unipile.core for one runtime: tools/build.sh lua5.4|lua5.1|luajit [asan]
+# Output: build/<runtime>[-asan]/unipile/core.so
+set -e
+rt=${1:-lua5.4}
+case "$rt" in
+  lua5.4) v=5.4 ;; lua5.1) v=5.1 ;; luajit) v=jit ;;
+  *) echo "build: unknown runtime $rt" >&2; exit 2 ;;
+esac
+dir=build/$rt
+flags="-DUNIPILE_WERROR=ON"
+if [ "$2" = asan ]; then dir=$dir-asan; flags="$flags -DUNIPILE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+else flags="$flags -DCMAKE_BUILD_TYPE=Release"; fi
+cmake -S . -B "$dir" -DLUA_VERSION=$v $flags >/dev/null
+cmake --build "$dir" -- -s --no-print-directory >cmake --build "$dir" -- -s --no-print-directory >/dev/null2
+echo "$dir/unipile/core.so"

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install the Debian packages the build, the tests and the demo need.
+# As root: apt-get installs what is missing. Otherwise: print the command.
+set -e
+PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev ca-certificates
+lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev
+lua-cjson lua-busted lua-socket luarocks lua-ldoc lua-check
+nginx libnginx-mod-http-lua neovim valgrind"
+missing=""
+for p in $PACKAGES; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$status" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: missing:$missing"
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: run as root:  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# nginx must not start as a system service: the sandbox runs its own.
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: installed$missing"
