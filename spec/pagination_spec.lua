@@ -47,12 +47,8 @@ describe("pagination", function()
 
   it("exposes each page's cursor and resumes from it", function()
     local first = {}
-    local saved
-    for page, next_cursor in client.chats:pages { limit = 4 } do
-      for _, c in ipairs(page.items) do first[#first + 1] = c.id end
-      saved = next_cursor
-      break
-    end
+    local page, saved = client.chats:pages { limit = 4 } ()
+    for _, c in ipairs(page.items) do first[#first + 1] = c.id end
     assert.is_string(saved)
     local rest = {}
     for chat in client.chats:each { limit = 4, cursor = saved } do rest[#rest + 1] = chat.id end

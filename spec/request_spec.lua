@@ -41,7 +41,8 @@ describe("requests", function()
     client:request { path = "/api/v1/chats", query = {
       unread = false, limit = 10, account_type = { "LINKEDIN", "WHATSAPP" }, before = "2025-01-01T00:00:00.000Z" } }
     local req = support.last()
-    assert.are.equal("account_type=LINKEDIN&account_type=WHATSAPP&before=2025-01-01T00%3A00%3A00.000Z&limit=10&unread=false", req.query)
+    assert.are.equal("account_type=LINKEDIN&account_type=WHATSAPP"
+      .. "&before=2025-01-01T00%3A00%3A00.000Z&limit=10&unread=false", req.query)
     assert.are.same({ "LINKEDIN", "WHATSAPP" }, req.args.account_type)
   end)
 
