@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build unipile.core for one runtime: tools/build.sh lua5.4|lua5.1|luajit [asan]
-# Output: build/<runtime>[-asan]/unipile/core.so
+# Output: build/<runtime>[-asan]/unipile/core.so (path printed on stdout).
 set -e
 rt=${1:-lua5.4}
 case "$rt" in
@@ -9,8 +9,11 @@ case "$rt" in
 esac
 dir=build/$rt
 flags="-DUNIPILE_WERROR=ON"
-if [ "$2" = asan ]; then dir=$dir-asan; flags="$flags -DUNIPILE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
-else flags="$flags -DCMAKE_BUILD_TYPE=Release"; fi
+if [ "$2" = asan ]; then
+  dir=$dir-asan; flags="$flags -DUNIPILE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+else
+  flags="$flags -DCMAKE_BUILD_TYPE=Release"
+fi
 cmake -S . -B "$dir" -DLUA_VERSION=$v $flags >/dev/null
-cmake --build "$dir" -- -s --no-print-directory >cmake --build "$dir" -- -s --no-print-directory >/dev/null2
+cmake --build "$dir" >&2
 echo "$dir/unipile/core.so"
