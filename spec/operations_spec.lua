@@ -5,9 +5,8 @@ local resources = require "unipile.resources"
 local support = require "support"
 
 local function read_tsv()
-  local candidates = { os.getenv("UNIPILE_OPERATIONS_TSV"), "../shared/api/operations.tsv" }
-  for _, path in ipairs(candidates) do
-    local f = path and io.open(path, "r")
+  for _, path in ipairs { os.getenv("UNIPILE_OPERATIONS_TSV") or "", "../shared/api/operations.tsv" } do
+    local f = io.open(path, "r")
     if f then
       local rows, header = {}, nil
       for line in f:lines() do

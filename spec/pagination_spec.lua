@@ -5,7 +5,7 @@ describe("pagination", function()
   local sb, client, state
   before_each(function()
     sb = support.reset()
-    state = sb:state()
+    state = support.state()
     client = support.client()
   end)
 

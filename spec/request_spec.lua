@@ -5,7 +5,7 @@ describe("requests", function()
   local sb, client, state
   before_each(function()
     sb = support.reset()
-    state = sb:state()
+    state = support.state()
     client = support.client()
   end)
 
@@ -38,12 +38,12 @@ describe("requests", function()
   end)
 
   it("encodes query values: booleans, numbers, repeated array keys", function()
-    client:request { path = "/api/v1/chats", query = {
-      unread = false, limit = 10, account_type = { "LINKEDIN", "WHATSAPP" }, before = "2025-01-01T00:00:00.000Z" } }
+    client:request { path = "/api/v1/accounts", query = {
+      unread = false, limit = 10, tag = { "a b", "c&d" }, before = "2025-01-01T00:00:00.000Z" } }
     local req = support.last()
-    assert.are.equal("account_type=LINKEDIN&account_type=WHATSAPP"
-      .. "&before=2025-01-01T00%3A00%3A00.000Z&limit=10&unread=false", req.query)
-    assert.are.same({ "LINKEDIN", "WHATSAPP" }, req.args.account_type)
+    assert.are.equal("before=2025-01-01T00%3A00%3A00.000Z&limit=10&tag=a%20b&tag=c%26d&unread=false", req.query)
+    assert.are.same({ "a b", "c&d" }, req.args.tag)
+    assert.are.equal("false", req.args.unread)
   end)
 
   it("sends a JSON body", function()

@@ -4,7 +4,7 @@ describe("retries", function()
   local sb, client, state
   before_each(function()
     sb = support.reset()
-    state = sb:state()
+    state = support.state()
     client = support.client()
   end)
 

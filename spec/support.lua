@@ -35,6 +35,21 @@ function M.reset(opts)
   return sb
 end
 
+--- The seeded ids as flat lists: `accounts`, `chats`, `messages`,
+-- `attendees` (the raw answer of /_sandbox/state is in `raw`).
+function M.state()
+  local raw = M.sandbox():state()
+  local s = { raw = raw, accounts = {}, chats = {}, messages = {}, attendees = {} }
+  local function id(v) return type(v) == "table" and v.id or v end
+  for _, a in ipairs(raw.accounts or {}) do s.accounts[#s.accounts + 1] = id(a) end
+  for _, a in ipairs(raw.attendees or {}) do s.attendees[#s.attendees + 1] = id(a) end
+  for _, c in ipairs(raw.chats or {}) do
+    s.chats[#s.chats + 1] = id(c)
+    for _, m in ipairs(type(c) == "table" and c.messages or {}) do s.messages[#s.messages + 1] = id(m) end
+  end
+  return s
+end
+
 --- The requests the sandbox recorded since the last reset or clear.
 function M.requests()
   return M.sandbox():requests()

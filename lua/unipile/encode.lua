@@ -46,16 +46,19 @@ M.sorted_keys = sorted_keys
 -- Walk a value into (name, scalar) pairs: arrays repeat the name, maps
 -- nest with brackets. `leaf(name, v)` may claim a value (file parts) first.
 local function flatten(name, v, emit, leaf)
-  if leaf and leaf(name, v) then return end
+  if leaf and leaf(name, v) then return true end
   if type(v) == "table" then
     if is_array(v) then
-      for _, item in ipairs(v) do flatten(name, item, emit, leaf) end
+      for _, item in ipairs(v) do
+        local ok, err = flatten(name, item, emit, leaf)
+        if not ok then return nil, err end
+      end
     else
       local keys, bad = sorted_keys(v)
       if not keys then return nil, "key " .. tostring(bad) .. " of '" .. name .. "' is not a string" end
       for _, k in ipairs(keys) do
         local ok, err = flatten(name .. "[" .. k .. "]", v[k], emit, leaf)
-        if ok == nil and err then return nil, err end
+        if not ok then return nil, err end
       end
     end
     return true
