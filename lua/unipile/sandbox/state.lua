@@ -1,0 +1,436 @@
+--- The sandbox data set: accounts, chats, messages, attendees and the bytes
+-- behind attachments, built deterministically from a seed and sizes, then
+-- changed by the API handlers. Objects are kept in their API shape (see
+-- docs/internals.md, "Sandbox data set"); what the API does not show (chat
+-- members, attachment bytes) lives in side tables.
+-- Runs inside nginx (one worker, so one copy of the state) and uses `ngx`
+-- only for the clock of new objects.
+-- @module unipile.sandbox.state
+
+local prng = require "unipile.sandbox.prng"
+local json = require "unipile.sandbox.json"
+
+local null, array = json.null, json.array
+local floor = math.floor
+
+local M = {}
+
+M.DEFAULT_SIZE = { accounts = 3, chats = 12, messages = 8, attendees = 4,
+  types = { "LINKEDIN", "WHATSAPP", "MAIL" } }
+
+-- Providers that have chats (ChatsController_listAllChats `account_type`).
+M.MESSAGING = { LINKEDIN = true, WHATSAPP = true, INSTAGRAM = true, TELEGRAM = true,
+  MESSENGER = true, TWITTER = true, SLACK = true }
+
+M.PROVIDERS = { "LINKEDIN", "WHATSAPP", "INSTAGRAM", "TELEGRAM", "MESSENGER", "TWITTER",
+  "SLACK", "MAIL", "GOOGLE_OAUTH", "OUTLOOK", "ICLOUD", "EXCHANGE", "MOBILE", "GOOGLE_CALENDAR" }
+
+local FIRST = { "Alice", "Bruno", "Chloe", "David", "Emma", "Farid", "Giulia", "Hugo", "Ines",
+  "Jonas", "Keiko", "Liam", "Maya", "Noah", "Olga", "Pablo", "Quentin", "Rosa", "Sami", "Tara" }
+local LAST = { "Martin", "Rossi", "Dubois", "Schmidt", "Garcia", "Kowalski", "Nguyen", "Silva",
+  "Okafor", "Larsen", "Tanaka", "Moreau", "Novak", "Haddad", "Brown", "Costa", "Weber", "Ivanova" }
+local WORDS = { "hello", "thanks", "meeting", "tomorrow", "proposal", "quick", "question",
+  "about", "the", "contract", "see", "you", "at", "noon", "sounds", "good", "let", "me", "know",
+  "call", "draft", "attached", "great", "news", "update", "on", "project", "when", "free" }
+
+-- Seeded attachments: type, mimetype, extension, byte size range.
+local KINDS = {
+  { "file", "application/pdf", "pdf", 2000, 24000 },
+  { "img", "image/png", "png", 1500, 16000 },
+  { "img", "image/jpeg", "jpg", 1500, 16000 },
+  { "audio", "audio/ogg", "ogg", 1000, 8000 },
+  { "video", "video/mp4", "mp4", 4000, 30000 },
+  { "file", "text/plain", "txt", 100, 3000 },
+}
+
+local EPOCH = 1735689600 -- 2025-01-01T00:00:00Z: seeded activity ends here
+
+--- ISO 8601 UTC with milliseconds, from milliseconds since the epoch.
+function M.iso(ms)
+  ms = floor(ms)
+  return os.date("!%Y-%m-%dT%H:%M:%S", floor(ms / 1000)) .. string.format(".%03dZ", ms % 1000)
+end
+
+local S -- the current state (see M.reset)
+
+-- Clock for new objects: real time, but strictly increasing so that two
+-- writes in the same millisecond still sort in the order they happened.
+function M.now_ms()
+  local now = floor((ngx and ngx.now() or os.time()) * 1000)
+  if now <= S.clock then now = S.clock + 1 end
+  S.clock = now
+  return now
+end
+
+function M.get() return S end
+
+---------------------------------------------------------------------------
+-- Object builders (shapes from shared/seeds 000 and 003, see internals.md)
+
+local function person(rng)
+  local first, last = rng:pick(FIRST), rng:pick(LAST)
+  return first .. " " .. last, (first .. "." .. last):lower()
+end
+
+-- A provider-side id for a person on each network.
+local function provider_person_id(rng, t)
+  if t == "LINKEDIN" then return "ACoAA" .. rng:id(34)
+  elseif t == "WHATSAPP" then return rng:digits(11) .. "@s.whatsapp.net"
+  elseif t == "SLACK" then return "U" .. rng:id(10):upper()
+  else return rng:digits(t == "TELEGRAM" and 10 or 16) end
+end
+
+local function connection_params(rng, t, name, login, provider_id)
+  local email = login .. "@example.com"
+  if t == "LINKEDIN" then
+    return { im = { id = provider_id, publicIdentifier = login:gsub("%.", "-") .. "-" .. rng:id(6):lower(),
+      username = name, premiumId = null, premiumContractId = null,
+      premiumFeatures = array(), organizations = array() } }
+  elseif t == "WHATSAPP" then
+    return { im = { phone_number = "+" .. provider_id:match("^%d+") } }
+  elseif t == "TELEGRAM" then
+    return { im = { user_id = provider_id, username = login } }
+  elseif t == "SLACK" then
+    return { im = { url = "https://example.slack.com/", user = login, user_id = provider_id,
+      team = "Example", team_id = "T" .. rng:id(10):upper() } }
+  elseif t == "MOBILE" then
+    local sim = rng:digits(19)
+    return { im = { phone_number = "+33" .. rng:digits(9), sim_serial_number = sim },
+      call = { phone_number = "+33" .. rng:digits(9), sim_serial_number = sim } }
+  elseif t == "GOOGLE_OAUTH" or t == "OUTLOOK" then
+    return { mail = { id = provider_id, username = email }, calendar = { id = provider_id, username = email } }
+  elseif t == "GOOGLE_CALENDAR" then
+    return { calendar = email }
+  elseif t == "MAIL" or t == "ICLOUD" or t == "EXCHANGE" then
+    return { mail = { imap_host = "imap.example.com", imap_port = 993, imap_user = email,
+      imap_encryption = "ssl", smtp_host = "smtp.example.com", smtp_port = 465, smtp_user = email } }
+  end
+  return { im = { id = provider_id, username = login } } -- INSTAGRAM, MESSENGER, TWITTER
+end
+
+local function source_names(t)
+  if t == "MAIL" or t == "ICLOUD" or t == "EXCHANGE" then return { "MAILS" } end
+  if t == "GOOGLE_OAUTH" or t == "OUTLOOK" then return { "MAILS", "CALENDAR" } end
+  if t == "GOOGLE_CALENDAR" then return { "CALENDAR" } end
+  return { "MESSAGING" }
+end
+
+--- Account (seed 000, `AccountList.items[]`).
+function M.new_account(rng, t, created_ms)
+  local name, login = person(rng)
+  local id, provider_id = rng:id(), provider_person_id(rng, t)
+  local sources = array()
+  for _, s in ipairs(source_names(t)) do sources[#sources + 1] = { id = id .. "_" .. s, status = "OK" } end
+  local account = { object = "Account", type = t, id = id, name = name, created_at = M.iso(created_ms),
+    connection_params = connection_params(rng, t, name, login, provider_id),
+    sources = sources, groups = array(), signatures = array() }
+  return account, provider_id
+end
+
+--- ChatAttendee (seed 003, GET /api/v1/chats/{chat_id}/attendees).
+function M.new_attendee(rng, account, provider_id, name, is_self)
+  local id = rng:id()
+  local login = name:lower():gsub("[^%w]+", "-")
+  local a = { object = "ChatAttendee", id = id, account_id = account.id, provider_id = provider_id,
+    name = name, is_self = is_self and 1 or 0, hidden = 0,
+    picture_url = "https://pictures.example.com/" .. id .. ".jpg" }
+  if account.type == "LINKEDIN" then
+    a.profile_url = "https://www.linkedin.com/in/" .. login
+    a.specifics = { provider = "LINKEDIN", member_urn = "urn:li:member:" .. rng:digits(9),
+      occupation = rng:pick({ "Engineer", "Product manager", "Founder", "Recruiter", "Designer" }),
+      network_distance = is_self and "SELF" or rng:pick({ "DISTANCE_1", "DISTANCE_2", "DISTANCE_3" }),
+      pending_invitation = false }
+  elseif account.type == "INSTAGRAM" then
+    a.profile_url = "https://www.instagram.com/" .. login
+    a.specifics = { provider = "INSTAGRAM", public_identifier = login,
+      relationship_status = { following = true, followed_by = true,
+        has_received_invitation = false, has_sent_invitation = false } }
+  end
+  return a
+end
+
+local function chat_provider_id(rng, t, group)
+  if t == "LINKEDIN" then return "2-" .. rng:id(40) .. "=="
+  elseif t == "WHATSAPP" then return rng:digits(group and 18 or 11) .. (group and "@g.us" or "@s.whatsapp.net")
+  elseif t == "SLACK" then return (group and "C" or "D") .. rng:id(10):upper() end
+  return rng:digits(17)
+end
+
+--- Chat (seed 003, GET /api/v1/chats `ChatList.items[]`).
+function M.new_chat(rng, account, members, name, timestamp_ms)
+  local group = #members > 2
+  local pid = chat_provider_id(rng, account.type, group)
+  local other = members[2]
+  return { object = "Chat", id = rng:id(), account_id = account.id, account_type = account.type,
+    provider_id = pid, attendee_provider_id = group and pid or other.provider_id,
+    name = name, type = group and 1 or 0, timestamp = M.iso(timestamp_ms), unread_count = 0,
+    archived = 0, muted_until = null, read_only = 0, disabledFeatures = array(),
+    subject = null, organization_id = null, mailbox_id = null, content_type = null,
+    folder = array(account.type == "LINKEDIN" and { "INBOX", "INBOX_LINKEDIN_CLASSIC" } or { "INBOX" }),
+    pinned = 0 }
+end
+
+local function message_provider_id(rng, t)
+  if t == "LINKEDIN" then return "2-" .. rng:id(52) .. "=="
+  elseif t == "WHATSAPP" then return "3EB0" .. rng:id(16):upper() end
+  return rng:digits(19)
+end
+
+--- Message (OpenAPI of MessagesController_listAllMessages, `MessageList.items[]`).
+function M.new_message(rng, chat, sender, text, timestamp_ms)
+  local id = rng:id()
+  local pid = message_provider_id(rng, chat.account_type)
+  return { object = "Message", id = id, provider_id = pid, account_id = chat.account_id,
+    chat_id = chat.id, chat_provider_id = chat.provider_id,
+    sender_id = sender.provider_id, sender_attendee_id = sender.id,
+    text = text or null, attachments = array(), timestamp = M.iso(timestamp_ms),
+    is_sender = sender.is_self, reactions = array(), seen = 1, seen_by = {},
+    hidden = 0, deleted = 0, edited = 0, is_event = 0, delivered = 1, behavior = null,
+    original = json.encode({ id = pid, text = text or null }), subject = null,
+    message_type = "MESSAGE", replies = 0, reply_by = array() }
+end
+
+--- Attachment entry of a Message (same OpenAPI: img | video | audio | file);
+-- `file_size` is the byte count, `size` the pixel size of images/videos.
+function M.new_attachment(id, kind, mimetype, file_name, file_size, voice_note)
+  local a = { id = id, type = kind, mimetype = mimetype, file_name = file_name,
+    file_size = file_size, unavailable = false }
+  if kind == "img" then a.size, a.sticker = { width = 640, height = 480 }, false
+  elseif kind == "video" then a.size, a.gif = { width = 1280, height = 720 }, false
+  elseif kind == "audio" then a.voice_note, a.duration = voice_note or false, 0 end
+  return a
+end
+
+--- Attachment type from a mimetype.
+function M.kind_of(mimetype)
+  local major = (mimetype or ""):match("^(%w+)/")
+  return ({ image = "img", video = "video", audio = "audio" })[major] or "file"
+end
+
+---------------------------------------------------------------------------
+-- Store
+
+local function add(kind, obj) S[kind][obj.id] = obj; return obj end
+M.add = add
+
+--- Register the bytes of an attachment: `data` (uploaded) or nil (seeded,
+-- generated from the id on download).
+function M.add_blob(att, message_id, data)
+  S.blobs[att.id] = { message_id = message_id, mimetype = att.mimetype, size = att.file_size, data = data }
+end
+
+--- Bytes of an attachment.
+function M.blob_data(att_id)
+  local b = S.blobs[att_id]
+  if not b then return nil end
+  return b.data or prng.seeded_bytes(att_id, b.size, b.mimetype)
+end
+
+local function sentence(rng)
+  local t = {}
+  for i = 1, rng:int(2, 12) do t[i] = rng:pick(WORDS) end
+  local s = table.concat(t, " ")
+  return s:sub(1, 1):upper() .. s:sub(2) .. rng:pick({ ".", "!", "?", "" })
+end
+
+-- Seed the chats of one messaging account.
+local function seed_chats(rng, account, self_att, size, ci0)
+  local contacts = {}
+  for i = 1, size.chats + 2 do
+    local name = person(rng)
+    contacts[i] = add("attendees", M.new_attendee(rng, account, provider_person_id(rng, account.type), name, false))
+  end
+  for ci = 1, size.chats do
+    local members = { self_att }
+    local name
+    if ci % 4 == 0 and size.attendees > 2 then -- every fourth chat is a group
+      local taken = {}
+      while #members < math.min(size.attendees, #contacts + 1) do
+        local c = rng:pick(contacts)
+        if not taken[c.id] then taken[c.id] = true; members[#members + 1] = c end
+      end
+      name = "Group " .. rng:pick(WORDS) .. " " .. rng:pick(WORDS)
+    else
+      members[2] = contacts[ci]
+      name = contacts[ci].name
+    end
+    local last_ms = (EPOCH - rng:int(0, 60 * 86400)) * 1000 + rng:int(0, 999)
+    local chat = add("chats", M.new_chat(rng, account, members, name, last_ms))
+    local ids = {}
+    for i, m in ipairs(members) do ids[i] = m.id end
+    S.members[chat.id] = ids
+    -- Messages from the newest back in time; the newest few may be unread.
+    local unread = rng:chance(0.3) and rng:int(1, 3) or 0
+    local t = last_ms
+    for mi = 1, size.messages do
+      local sender = rng:chance(0.4) and self_att or members[rng:int(2, #members)]
+      local msg = add("messages", M.new_message(rng, chat, sender, sentence(rng), t))
+      if mi <= unread and sender ~= self_att then
+        msg.seen = 0
+        chat.unread_count = chat.unread_count + 1
+      end
+      if (ci0 + ci + mi) % 4 == 2 then -- about one message in four carries a file
+        local k = rng:pick(KINDS)
+        local file_name = (k[1] == "file" and rng:pick(WORDS) or k[1]) .. "-" .. rng:int(1, 999) .. "." .. k[3]
+        local att = M.new_attachment(rng:id(), k[1], k[2], file_name, rng:int(k[4], k[5]))
+        msg.attachments[1] = att
+        M.add_blob(att, msg.id, nil)
+      end
+      t = t - rng:int(60, 2 * 86400) * 1000 - rng:int(0, 999)
+    end
+  end
+end
+
+--- Normalise `size` against the defaults.
+local function sizes(size)
+  size = size or {}
+  local out = {}
+  for k, v in pairs(M.DEFAULT_SIZE) do
+    out[k] = size[k] ~= nil and size[k] or v
+  end
+  for _, k in ipairs({ "accounts", "chats", "messages", "attendees" }) do
+    out[k] = tonumber(out[k])
+    assert(out[k] and out[k] >= 0 and out[k] == floor(out[k]) and out[k] <= 100000, "size." .. k .. " must be a non-negative integer")
+  end
+  assert(type(out.types) == "table" and #out.types > 0, "size.types must be a non-empty array of account types")
+  for _, t in ipairs(out.types) do
+    local known = false
+    for _, p in ipairs(M.PROVIDERS) do known = known or p == t end
+    assert(known, "unknown account type " .. tostring(t))
+  end
+  return out
+end
+
+--- Rebuild the data set. `opts`: seed, size, api_key. Raises on bad sizes.
+function M.reset(opts)
+  opts = opts or {}
+  local size = sizes(opts.size)
+  local seed = opts.seed or 1
+  local rng = prng.new(seed)
+  S = { seed = seed, size = size, rng = rng, clock = 0, sync = {},
+    accounts = {}, chats = {}, messages = {}, attendees = {},
+    members = {}, blobs = {}, self_of = {}, account_order = {} }
+  for ai = 1, size.accounts do
+    local t = size.types[(ai - 1) % #size.types + 1]
+    local created = (EPOCH - 200 * 86400 + ai * 86400) * 1000 + rng:int(0, 86399999)
+    M.create_account(t, created, ai * 1000)
+  end
+  return S
+end
+
+--- Add an account (with its self attendee and, for messaging providers, its
+-- seeded chats). Used by reset and by POST /accounts (no chats then).
+function M.create_account(t, created_ms, seed_chats_base)
+  local rng = S.rng
+  local account, provider_id = M.new_account(rng, t, created_ms or M.now_ms())
+  add("accounts", account)
+  S.account_order[#S.account_order + 1] = account.id
+  local self_att = add("attendees", M.new_attendee(rng, account, provider_id, account.name, true))
+  S.self_of[account.id] = self_att.id
+  if seed_chats_base and M.MESSAGING[t] then seed_chats(rng, account, self_att, S.size, seed_chats_base) end
+  return account
+end
+
+--- The self attendee of an account.
+function M.self_attendee(account_id) return S.attendees[S.self_of[account_id]] end
+
+--- Attendees of a chat, in membership order.
+function M.chat_attendees(chat_id)
+  local out = {}
+  for _, id in ipairs(S.members[chat_id] or {}) do
+    if S.attendees[id] then out[#out + 1] = S.attendees[id] end
+  end
+  return out
+end
+
+--- Values of a collection that pass `pred` (any order).
+function M.select(kind, pred)
+  local out = {}
+  for _, o in pairs(S[kind]) do
+    if not pred or pred(o) then out[#out + 1] = o end
+  end
+  return out
+end
+
+--- Find an attendee by Unipile id or provider id (optionally within an account).
+function M.find_attendee(id, account_id)
+  local a = S.attendees[id]
+  if a and (not account_id or a.account_id == account_id) then return a end
+  for _, o in pairs(S.attendees) do
+    if o.provider_id == id and (not account_id or o.account_id == account_id) then return o end
+  end
+end
+
+function M.delete_message(id)
+  local m = S.messages[id]
+  if not m then return end
+  for _, a in ipairs(m.attachments) do S.blobs[a.id] = nil end
+  S.messages[id] = nil
+end
+
+function M.delete_chat(id)
+  for _, m in ipairs(M.select("messages", function(m) return m.chat_id == id end)) do M.delete_message(m.id) end
+  S.chats[id], S.members[id], S.sync[id] = nil, nil, nil
+end
+
+function M.delete_account(id)
+  for _, c in ipairs(M.select("chats", function(c) return c.account_id == id end)) do M.delete_chat(c.id) end
+  for _, a in ipairs(M.select("attendees", function(a) return a.account_id == id end)) do S.attendees[a.id] = nil end
+  S.accounts[id], S.self_of[id] = nil, nil
+end
+
+-- Newest first, as the API lists messages and chats.
+local function by_time_desc(field)
+  return function(a, b)
+    if a[field] ~= b[field] then return a[field] > b[field] end
+    return a.id > b.id
+  end
+end
+M.by_time_desc = by_time_desc
+
+--- Ids the tests need, reflecting the current state (GET /_sandbox/state).
+function M.summary()
+  local out = { seed = S.seed, size = S.size, accounts = array(), chats = array(),
+    attendees = array(), attachments = array(), counts = {} }
+  for _, account_id in ipairs(S.account_order) do
+    local a = S.accounts[account_id]
+    if a then
+      local chats = M.select("chats", function(c) return c.account_id == a.id end)
+      table.sort(chats, by_time_desc("timestamp"))
+      local chat_ids = array()
+      for i, c in ipairs(chats) do chat_ids[i] = c.id end
+      out.accounts[#out.accounts + 1] = { id = a.id, type = a.type, name = a.name,
+        self_attendee_id = S.self_of[a.id], chats = chat_ids }
+      for _, c in ipairs(chats) do
+        local msgs = M.select("messages", function(m) return m.chat_id == c.id end)
+        table.sort(msgs, by_time_desc("timestamp"))
+        local ids = array()
+        for i, m in ipairs(msgs) do
+          ids[i] = m.id
+          for _, att in ipairs(m.attachments) do
+            out.attachments[#out.attachments + 1] = { id = att.id, message_id = m.id, chat_id = c.id,
+              account_id = a.id, type = att.type, mimetype = att.mimetype, file_name = att.file_name,
+              file_size = att.file_size }
+          end
+        end
+        out.chats[#out.chats + 1] = { id = c.id, account_id = a.id, type = c.type,
+          attendees = array(S.members[c.id] and { unpack(S.members[c.id]) } or {}), messages = ids }
+      end
+      local atts = M.select("attendees", function(x) return x.account_id == a.id end)
+      table.sort(atts, function(x, y) return x.id < y.id end)
+      for _, x in ipairs(atts) do
+        out.attendees[#out.attendees + 1] = { id = x.id, account_id = a.id, provider_id = x.provider_id,
+          name = x.name, is_self = x.is_self }
+      end
+    end
+  end
+  for _, k in ipairs({ "accounts", "chats", "messages", "attendees" }) do
+    local n = 0
+    for _ in pairs(S[k]) do n = n + 1 end
+    out.counts[k] = n
+  end
+  out.counts.attachments = #out.attachments
+  return out
+end
+
+return M
