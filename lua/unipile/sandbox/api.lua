@@ -79,7 +79,8 @@ end
 function M.context(op, params, rec)
   local ctx = { op = op, params = params, args = rec.args, rec = rec, fields = {}, files = {} }
   for _, name in ipairs(op.query_params) do
-    if op.required[name] and not op.places[name].body and not present(rec.args[name]) then
+    local places = op.places[name]
+    if op.required[name] and not places.body and not places.path and not present(rec.args[name]) then
       return nil, reply.missing(name)
     end
   end
@@ -88,7 +89,8 @@ function M.context(op, params, rec)
     if err then return nil, err end
     ctx.fields, ctx.files = fields, files
     for _, name in ipairs(op.body_fields) do
-      if op.required[name] and not present(fields[name]) then
+      -- (a name that is also a path param is required there, not here)
+      if op.required[name] and not op.places[name].path and not present(fields[name]) then
         local has_file = false
         for _, f in ipairs(files) do has_file = has_file or f.name == name end
         if not has_file then return nil, reply.missing(name) end
