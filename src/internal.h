@@ -1,0 +1,117 @@
+/*
+ * internal.h - the structs shared by multi.c, transfer.c and mime.c.
+ *
+ * Ownership in one paragraph: a transfer is *active* from multi:add until it
+ * is done (finished, failed for good, cancelled, or its multi closed).  While
+ * active it sits in its multi's list, owns an easy handle and keeps a
+ * registry reference to its own userdata, so Lua cannot collect it
+ * mid-flight.  When it stops being active, the easy handle goes back to the
+ * multi's pool, the reference is dropped and `t->multi` becomes NULL: an
+ * inactive transfer never points at a multi, so the two userdata may be
+ * collected in any order.
+ */
+#ifndef UNIPILE_INTERNAL_H
+#define UNIPILE_INTERNAL_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include <curl/curl.h>
+
+#include "compat.h"
+#include "buffer.h"
+
+#define MULTI_MT "unipile.multi"
+#define TRANSFER_MT "unipile.transfer"
+
+#define EASY_POOL_SIZE 16
+/* Non-2xx bodies are error envelopes: keep enough to diagnose, no more. */
+#define ERROR_BODY_CAP (1024 * 1024)
+/* Response headers are kept in memory; a hostile server gets this much. */
+#define HEADERS_CAP (1024 * 1024)
+
+typedef struct multi multi_t;
+typedef struct transfer transfer_t;
+
+typedef enum { T_NEW, T_WAITING, T_RUNNING, T_DONE } transfer_state;
+typedef enum { PHASE_NONE, PHASE_CONNECT, PHASE_TOTAL } timeout_phase;
+
+struct transfer {
+  multi_t *multi;               /* non-NULL exactly while active */
+  transfer_t *prev, *next;      /* links in multi->active */
+  transfer_state state;
+  CURL *easy;                   /* non-NULL exactly while active */
+  int self_ref;                 /* registry ref to this userdata while active */
+  int cancel_requested;         /* set by cancel() from inside perform */
+
+  /* the request, built by multi:add */
+  struct curl_slist *headers;
+  curl_mime *mime;
+  char *path;                   /* output file path, or NULL */
+  int sink_ref;                 /* output function, or LUA_NOREF */
+  int has_output;               /* 2xx bodies go to path or sink, not memory */
+  long retries, backoff_ms, backoff_max_ms, retry_after_max_ms;
+  int retry_unsafe;
+  int64_t due;                  /* T_WAITING: earliest start, monotonic ms */
+
+  /* the current attempt, filled by the curl callbacks */
+  FILE *file;
+  int body_started;             /* first body byte of this attempt seen */
+  int to_output;                /* this attempt's body goes to path/sink */
+  int sink_used;                /* a byte reached the Lua sink: no retry */
+  size_t body_cap;              /* in-memory body limit for this attempt */
+  buffer body;
+  buffer header_pairs;          /* "name\0value\0" for each header */
+  curl_off_t bytes;
+  char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER */
+  char own_error[256];          /* our reason, wins over errbuf */
+
+  /* the outcome of the last attempt */
+  CURLcode code;
+  long status, new_connections, retry_after; /* retry_after: -1 = absent */
+  int attempts, reached;
+  timeout_phase phase;
+  double total_time;
+  int sink_error_ref;           /* what the sink raised, or LUA_NOREF */
+  int result_ref;               /* result table once built, or LUA_NOREF */
+};
+
+struct multi {
+  CURLM *multi;
+  CURLSH *share;
+  lua_State *L;                 /* the state inside perform, for sinks */
+  int in_perform;               /* curl forbids re-entering its API then */
+  int closed;
+  transfer_t *active;           /* waiting and running transfers */
+  int nactive;
+  int64_t paused_until;         /* monotonic ms */
+  uint64_t rng;                 /* jitter PRNG state, never 0 */
+  struct curl_slist *headers;   /* sent on every request */
+  char *user_agent;
+  CURL *pool[EASY_POOL_SIZE];
+  int npool;
+};
+
+/* core.c */
+int64_t monotonic_ms(void);
+
+/* multi.c */
+int multi_new(lua_State *L);
+void multi_register(lua_State *L);
+CURL *multi_take_easy(multi_t *m);
+void multi_give_easy(multi_t *m, CURL *easy);
+void multi_submit(lua_State *L, multi_t *m, transfer_t *t);
+void multi_cancel(lua_State *L, transfer_t *t);
+
+/* transfer.c */
+void transfer_register(lua_State *L);
+transfer_t *transfer_new(lua_State *L, multi_t *m, int req);
+void transfer_begin_attempt(transfer_t *t);
+void transfer_collect(transfer_t *t, CURLcode code);
+void transfer_end_output(transfer_t *t);
+void transfer_free_request(transfer_t *t);
+void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len);
+
+/* mime.c */
+void mime_build(lua_State *L, int parts, curl_mime **slot);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * mime.c - multipart request bodies (req.parts) through curl_mime_*.
+ *
+ * Each part is { name=, data= | file=, filename=, type= }.  `data` is copied
+ * by curl; `file` is streamed from disk by curl while sending, so a 1 GiB
+ * upload costs no memory.  Errors are raised while building, before any
+ * I/O; the half-built mime is already owned by the transfer (through
+ * `slot`), whose __gc frees it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+/* Reads part[key] as a string (NULL when absent), with its length. */
+static const char *part_field(lua_State *L, int part, int i, const char *key, size_t *len) {
+  const char *s = NULL;
+  lua_getfield(L, part, key);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.parts[%d].%s must be a string", i, key);
+    s = lua_tolstring(L, -1, len);
+  }
+  lua_pop(L, 1); /* the part table still holds the string */
+  return s;
+}
+
+/* name, filename and type end up inside the part's headers: a CR or LF
+ * would let them forge headers, a NUL would silently cut them. */
+static const char *part_label(lua_State *L, int part, int i, const char *key) {
+  size_t len = 0;
+  const char *s = part_field(L, part, i, key, &len);
+  if (s && (strlen(s) != len || strpbrk(s, "\r\n")))
+    luaL_error(L, "req.parts[%d].%s contains CR, LF or NUL", i, key);
+  return s;
+}
+
+/* A missing or unreadable file is reported now, as a Lua error from
+ * multi:add, rather than as a curl read error halfway through the upload. */
+static void check_readable(lua_State *L, int i, const char *path) {
+  struct stat st;
+  FILE *f = fopen(path, "rb");
+  int err = errno;
+  if (f == NULL) luaL_error(L, "req.parts[%d]: cannot open file '%s': %s", i, path, strerror(err));
+  err = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+  fclose(f);
+  if (err) luaL_error(L, "req.parts[%d]: '%s' is a directory", i, path);
+}
+
+static void add_part(lua_State *L, curl_mime *mime, int part, int i) {
+  const char *name = part_label(L, part, i, "name");
+  const char *filename = part_label(L, part, i, "filename");
+  const char *type = part_label(L, part, i, "type");
+  size_t len = 0;
+  const char *data = part_field(L, part, i, "data", &len);
+  const char *file = part_field(L, part, i, "file", NULL);
+  curl_mimepart *p;
+  CURLcode rc;
+  if (name == NULL) luaL_error(L, "req.parts[%d].name is required", i);
+  if ((data == NULL) == (file == NULL)) luaL_error(L, "req.parts[%d] needs exactly one of data or file", i);
+  if (file) check_readable(L, i, file);
+  if ((p = curl_mime_addpart(mime)) == NULL) luaL_error(L, "out of memory");
+  rc = curl_mime_name(p, name);
+  /* filedata sets filename to the file's basename; data parts have none
+   * unless one is given, which makes them file parts to the server. */
+  if (rc == CURLE_OK) rc = file ? curl_mime_filedata(p, file) : curl_mime_data(p, data, len);
+  if (rc == CURLE_OK && filename) rc = curl_mime_filename(p, filename);
+  if (rc == CURLE_OK && type) rc = curl_mime_type(p, type);
+  if (rc != CURLE_OK) luaL_error(L, "req.parts[%d]: %s", i, curl_easy_strerror(rc));
+}
+
+void mime_build(lua_State *L, int parts, curl_mime **slot) {
+  int i, n;
+  parts = lua_absindex(L, parts);
+  if (!lua_istable(L, parts)) luaL_error(L, "req.parts must be an array of tables");
+  /* curl only uses the easy handle given here to seed the random
+   * boundary, and its random source accepts NULL. */
+  if ((*slot = curl_mime_init(NULL)) == NULL) luaL_error(L, "out of memory");
+  n = (int)lua_rawlen(L, parts);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, parts, i);
+    if (!lua_istable(L, -1)) luaL_error(L, "req.parts[%d] must be a table", i);
+    add_part(L, *slot, lua_gettop(L), i);
+    lua_pop(L, 1);
+  }
+}

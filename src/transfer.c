@@ -1,0 +1,552 @@
+/*
+ * transfer.c - the unipile.transfer userdata: one request, one easy handle,
+ * its curl callbacks and its result table.  When attempts start and end is
+ * decided by multi.c; this file only builds, records and reports.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+/* ---------------------------------------------------------------- request */
+
+/* Everything multi:add reads from `req` that curl copies at setopt time:
+ * the pointers stay valid while `req` is on the stack. */
+typedef struct request_view {
+  const char *url, *method, *body, *ca_file, *proxy;
+  size_t body_len;
+  int verify;
+  long connect_timeout_ms, timeout_ms, low_speed_limit, low_speed_time_ms;
+} request_view;
+
+/* HTTP token characters (RFC 9110), for methods and header names. */
+static int is_token(const char *s, size_t len) {
+  size_t i;
+  if (len == 0) return 0;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= ' ' || c >= 127 || strchr("\"(),/:;<=>?@[\\]{}", c)) return 0;
+  }
+  return 1;
+}
+
+/* The API key travels in a header: error messages may name a header, never
+ * quote its value.  A name is only quoted once known to be a token. */
+void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len) {
+  const char *colon = memchr(s, ':', len);
+  size_t name_len = colon ? (size_t)(colon - s) : 0;
+  if (colon == NULL || !is_token(s, name_len))
+    luaL_error(L, "%s[%d]: expected \"Name: value\" with a valid header name", where, i);
+  if (memchr(colon, '\r', len - name_len) || memchr(colon, '\n', len - name_len) ||
+      memchr(colon, '\0', len - name_len)) {
+    lua_pushlstring(L, s, name_len); /* lua_pushfstring has no %.*s */
+    luaL_error(L, "%s[%d]: value of header '%s' contains CR, LF or NUL", where, i, lua_tostring(L, -1));
+  }
+}
+
+/* Is the header line `h` named `name` (name_len bytes, no colon)? */
+static int header_named(const char *h, const char *name, size_t name_len) {
+  const char *colon = strchr(h, ':');
+  return colon && (size_t)(colon - h) == name_len && strncasecmp(h, name, name_len) == 0;
+}
+
+static void append_header(lua_State *L, transfer_t *t, const char *line) {
+  struct curl_slist *grown = curl_slist_append(t->headers, line);
+  if (grown == NULL) luaL_error(L, "out of memory");
+  t->headers = grown;
+}
+
+/* The multi's headers, then the request's; a request header replaces a
+ * multi header of the same name instead of being sent twice. */
+static void build_headers(lua_State *L, transfer_t *t, multi_t *m, int list) {
+  int i, n = 0, replaced;
+  struct curl_slist *h;
+  const char *s;
+  size_t len;
+  if (!lua_isnil(L, list)) {
+    if (!lua_istable(L, list)) luaL_error(L, "req.headers must be an array of strings");
+    n = (int)lua_rawlen(L, list);
+  }
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.headers[%d] must be a string", i);
+    s = lua_tolstring(L, -1, &len);
+    check_header_line(L, "req.headers", i, s, len);
+    lua_pop(L, 1);
+  }
+  for (h = m->headers; h; h = h->next) {
+    size_t name_len = (size_t)(strchr(h->data, ':') - h->data);
+    for (replaced = 0, i = 1; i <= n && !replaced; i++) {
+      lua_rawgeti(L, list, i);
+      replaced = header_named(lua_tostring(L, -1), h->data, name_len);
+      lua_pop(L, 1);
+    }
+    if (!replaced) append_header(L, t, h->data);
+  }
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    append_header(L, t, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+/* req[key] as a string without NUL bytes (curl would cut it), or NULL. */
+static const char *opt_string(lua_State *L, int req, const char *key) {
+  size_t len;
+  const char *s = NULL;
+  lua_getfield(L, req, key);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.%s must be a string", key);
+    s = lua_tolstring(L, -1, &len);
+    if (strlen(s) != len) luaL_error(L, "req.%s contains a NUL byte", key);
+  }
+  lua_pop(L, 1); /* req still holds the string */
+  return s;
+}
+
+static long opt_ms(lua_State *L, int req, const char *key, long def) {
+  lua_Number v;
+  lua_getfield(L, req, key);
+  if (lua_isnil(L, -1)) v = (lua_Number)def;
+  else if (lua_type(L, -1) != LUA_TNUMBER || (v = lua_tonumber(L, -1)) < 0 || v > 2147483647.0)
+    return luaL_error(L, "req.%s must be a non-negative number", key);
+  lua_pop(L, 1);
+  return (long)v;
+}
+
+static int opt_bool(lua_State *L, int req, const char *key, int def) {
+  int v;
+  lua_getfield(L, req, key);
+  v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static void read_output(lua_State *L, transfer_t *t, int req) {
+  lua_getfield(L, req, "output");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    if ((t->path = strdup(lua_tostring(L, -1))) == NULL) luaL_error(L, "out of memory");
+    t->has_output = 1;
+  } else if (lua_isfunction(L, -1)) {
+    lua_pushvalue(L, -1);
+    t->sink_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    t->has_output = 1;
+  } else if (!lua_isnil(L, -1)) {
+    luaL_error(L, "req.output must be a file path or a function");
+  }
+  lua_pop(L, 1);
+}
+
+/* All validation happens here, before an easy handle is taken: any Lua
+ * error leaves only memory that the transfer's __gc frees. */
+static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, request_view *v) {
+  size_t len;
+  if ((v->url = opt_string(L, req, "url")) == NULL) luaL_error(L, "req.url is required");
+  v->method = opt_string(L, req, "method");
+  if (v->method == NULL) v->method = "GET";
+  if (!is_token(v->method, strlen(v->method))) luaL_error(L, "req.method is not a valid HTTP method");
+  lua_getfield(L, req, "body");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.body must be a string");
+  v->body = lua_tolstring(L, -1, &len);
+  v->body_len = len;
+  lua_getfield(L, req, "parts");
+  if (!lua_isnil(L, -1)) {
+    if (v->body) luaL_error(L, "req.body and req.parts cannot be used together");
+    mime_build(L, -1, &t->mime);
+  }
+  lua_getfield(L, req, "headers");
+  build_headers(L, t, m, lua_gettop(L));
+  lua_pop(L, 3);
+  read_output(L, t, req);
+  v->verify = opt_bool(L, req, "verify", 1);
+  v->ca_file = opt_string(L, req, "ca_file");
+  v->proxy = opt_string(L, req, "proxy");
+  v->connect_timeout_ms = opt_ms(L, req, "connect_timeout_ms", 0);
+  v->timeout_ms = opt_ms(L, req, "timeout_ms", 0);
+  v->low_speed_limit = opt_ms(L, req, "low_speed_limit", 0);
+  v->low_speed_time_ms = opt_ms(L, req, "low_speed_time_ms", 0);
+  t->retries = opt_ms(L, req, "retries", 0);
+  t->retry_unsafe = opt_bool(L, req, "retry_unsafe", 0);
+  t->backoff_ms = opt_ms(L, req, "backoff_ms", 200);
+  t->backoff_max_ms = opt_ms(L, req, "backoff_max_ms", 5000);
+  t->retry_after_max_ms = opt_ms(L, req, "retry_after_max_ms", 60000);
+}
+
+/* -------------------------------------------------------- curl callbacks */
+
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Keeps "name\0value\0" pairs of the final response only: every status
+ * line (100 Continue, a proxy's CONNECT answer, ...) starts a new set. */
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+  transfer_t *t = (transfer_t *)ud;
+  size_t len = size * n, before;
+  const char *colon, *value, *end = p + len, *name_end;
+  if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    buffer_reset(&t->header_pairs);
+    return len;
+  }
+  colon = memchr(p, ':', len);
+  if (colon == NULL || colon == p || memchr(p, '\0', len)) return len; /* blank line, junk */
+  if (t->header_pairs.len + len + 2 > HEADERS_CAP) return len;
+  for (name_end = colon; name_end > p && is_space(name_end[-1]); name_end--) {}
+  for (value = colon + 1; value < end && is_space(*value); value++) {}
+  while (end > value && is_space(end[-1])) end--;
+  before = t->header_pairs.len;
+  if (buffer_append(&t->header_pairs, p, (size_t)(name_end - p)) ||
+      buffer_append(&t->header_pairs, "", 1) ||
+      buffer_append(&t->header_pairs, value, (size_t)(end - value)) ||
+      buffer_append(&t->header_pairs, "", 1)) {
+    t->header_pairs.len = before; /* never leave half a pair */
+    snprintf(t->own_error, sizeof t->own_error, "out of memory");
+    return 0;
+  }
+  return len;
+}
+
+static size_t write_file(transfer_t *t, const char *p, size_t len) {
+  if (t->file == NULL && (t->file = fopen(t->path, "wb")) == NULL) {
+    snprintf(t->own_error, sizeof t->own_error, "cannot open output file: %s", strerror(errno));
+    return 0;
+  }
+  if (fwrite(p, 1, len, t->file) != len) {
+    snprintf(t->own_error, sizeof t->own_error, "cannot write output file: %s", strerror(errno));
+    return 0;
+  }
+  return len;
+}
+
+/* Runs the Lua sink on the state that called perform.  A raised error
+ * aborts the transfer (returning 0 makes curl fail with WRITE_ERROR) and
+ * the error value is kept for result.sink_error. */
+static size_t call_sink(transfer_t *t, const char *p, size_t len) {
+  lua_State *L = t->multi->L;
+  if (L == NULL || !lua_checkstack(L, 2)) return 0;
+  t->sink_used = 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->sink_ref);
+  lua_pushlstring(L, p, len);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    luaL_unref(L, LUA_REGISTRYINDEX, t->sink_error_ref);
+    t->sink_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    snprintf(t->own_error, sizeof t->own_error, "output function raised an error");
+    return 0;
+  }
+  return len;
+}
+
+/* Only a 2xx body goes to the output; anything else is an error envelope
+ * kept in memory, capped, so the caller can still report it. */
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+  transfer_t *t = (transfer_t *)ud;
+  size_t len = size * n, keep = len;
+  if (t->cancel_requested) return 0;
+  if (!t->body_started) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->body_started = 1;
+    t->to_output = t->has_output && status / 100 == 2;
+    t->body_cap = status / 100 == 2 ? (size_t)-1 : ERROR_BODY_CAP;
+  }
+  t->bytes += (curl_off_t)len;
+  if (t->to_output) return t->path ? write_file(t, p, len) : call_sink(t, p, len);
+  if (t->body.len >= t->body_cap) return len; /* over the cap: drop, keep reading */
+  if (keep > t->body_cap - t->body.len) keep = t->body_cap - t->body.len;
+  if (buffer_append(&t->body, p, keep) != 0) {
+    snprintf(t->own_error, sizeof t->own_error, "out of memory");
+    return 0;
+  }
+  return len;
+}
+
+/* ------------------------------------------------------------ easy setup */
+
+#define SETOPT(option, value) \
+  do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value); } while (0)
+
+/* GET and POST are curl's own; any other method is a CUSTOMREQUEST on top
+ * of the body options, so PUT/PATCH/DELETE with a body send it, and a
+ * bodiless DELETE sends no Content-Length at all. */
+static CURLcode configure_method(CURL *e, transfer_t *t, const request_view *v) {
+  CURLcode rc = CURLE_OK;
+  int is_post = strcmp(v->method, "POST") == 0;
+  if (t->mime) {
+    SETOPT(CURLOPT_MIMEPOST, t->mime);
+  } else if (v->body || is_post) {
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)v->body_len);
+    SETOPT(CURLOPT_COPYPOSTFIELDS, v->body ? v->body : "");
+  }
+  if (strcmp(v->method, "HEAD") == 0) SETOPT(CURLOPT_NOBODY, 1L);
+  else if (!is_post && (strcmp(v->method, "GET") != 0 || t->mime || v->body))
+    SETOPT(CURLOPT_CUSTOMREQUEST, v->method);
+  return rc;
+}
+
+static CURLcode configure(transfer_t *t, multi_t *m, const request_view *v) {
+  CURL *e = t->easy;
+  CURLcode rc = CURLE_OK;
+  SETOPT(CURLOPT_PRIVATE, (void *)t);
+  SETOPT(CURLOPT_URL, v->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SETOPT(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM from the resolver in a host program */
+  SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+  SETOPT(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can decode */
+  SETOPT(CURLOPT_ERRORBUFFER, t->errbuf);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_HEADERDATA, (void *)t);
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_WRITEDATA, (void *)t);
+  if (t->headers) SETOPT(CURLOPT_HTTPHEADER, t->headers);
+  if (m->user_agent) SETOPT(CURLOPT_USERAGENT, m->user_agent);
+  if (!v->verify) {
+    SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (v->ca_file) SETOPT(CURLOPT_CAINFO, v->ca_file);
+  if (v->proxy) SETOPT(CURLOPT_PROXY, v->proxy);
+  if (v->connect_timeout_ms > 0) SETOPT(CURLOPT_CONNECTTIMEOUT_MS, v->connect_timeout_ms);
+  if (v->timeout_ms > 0) SETOPT(CURLOPT_TIMEOUT_MS, v->timeout_ms);
+  if (v->low_speed_limit > 0 && v->low_speed_time_ms > 0) {
+    SETOPT(CURLOPT_LOW_SPEED_LIMIT, v->low_speed_limit);
+    SETOPT(CURLOPT_LOW_SPEED_TIME, (v->low_speed_time_ms + 999) / 1000); /* whole seconds */
+  }
+  if (rc == CURLE_OK) rc = configure_method(e, t, v);
+  return rc;
+}
+
+/* Builds a transfer from `req` and pushes it; multi.c then submits it. */
+transfer_t *transfer_new(lua_State *L, multi_t *m, int req) {
+  request_view v;
+  transfer_t *t;
+  CURLcode rc;
+  req = lua_absindex(L, req);
+  luaL_checktype(L, req, LUA_TTABLE);
+  t = (transfer_t *)compat_newuserdata(L, sizeof *t);
+  memset(t, 0, sizeof *t);
+  t->self_ref = t->sink_ref = t->sink_error_ref = t->result_ref = LUA_NOREF;
+  t->retry_after = -1;
+  buffer_init(&t->body);
+  buffer_init(&t->header_pairs);
+  luaL_setmetatable(L, TRANSFER_MT);
+  read_request(L, t, m, req, &v);
+  if ((t->easy = multi_take_easy(m)) == NULL) luaL_error(L, "out of memory");
+  if ((rc = configure(t, m, &v)) != CURLE_OK) {
+    multi_give_easy(m, t->easy);
+    t->easy = NULL;
+    luaL_error(L, "cannot set up the request: %s", curl_easy_strerror(rc));
+  }
+  return t;
+}
+
+/* ------------------------------------------------------------- attempts */
+
+void transfer_begin_attempt(transfer_t *t) {
+  t->attempts++;
+  t->body_started = t->to_output = 0;
+  t->body_cap = ERROR_BODY_CAP;
+  t->bytes = 0;
+  t->errbuf[0] = t->own_error[0] = '\0';
+  buffer_reset(&t->body);
+  buffer_reset(&t->header_pairs);
+  /* A retry must not leave the failed attempt's bytes in the file.  If
+   * freopen fails the stream is gone and the next body byte reports it. */
+  if (t->file) t->file = freopen(t->path, "wb", t->file);
+}
+
+static int has_header(const transfer_t *t, const char *name) {
+  size_t pos = 0;
+  while (pos < t->header_pairs.len) {
+    const char *h = t->header_pairs.data + pos;
+    if (strcasecmp(h, name) == 0) return 1;
+    pos += strlen(h) + 1;       /* skip the name */
+    pos += strlen(t->header_pairs.data + pos) + 1; /* and the value */
+  }
+  return 0;
+}
+
+/* Reads what curl knows about the attempt that just ended. */
+void transfer_collect(transfer_t *t, CURLcode code) {
+  long status = 0, request_size = 0, connects = 0;
+  curl_off_t connect_us = 0, pretransfer_us = 0, retry_after = 0;
+  double total = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+  curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+  curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &retry_after);
+  curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &total);
+  t->code = code;
+  t->status = status;
+  t->reached = request_size > 0;
+  t->new_connections = connects;
+  t->total_time = total;
+  /* curl reports 0 for "no header" and for "Retry-After: 0" alike. */
+  t->retry_after = has_header(t, "retry-after") ? (long)retry_after : -1;
+  /* A reused connection reports CONNECT_TIME 0 (nothing was connected),
+   * but it has a PRETRANSFER time: both at 0 means we never got a
+   * connection to send on. */
+  if (code != CURLE_OPERATION_TIMEDOUT) t->phase = PHASE_NONE;
+  else t->phase = connect_us == 0 && pretransfer_us == 0 ? PHASE_CONNECT : PHASE_TOTAL;
+}
+
+/* Closes the output file once the transfer is over.  A 2xx answer with an
+ * empty body still produces the (empty) file the caller asked for. */
+void transfer_end_output(transfer_t *t) {
+  int ok = 1;
+  if (t->file) {
+    ok = fclose(t->file) == 0;
+    t->file = NULL;
+  } else if (t->path && t->code == CURLE_OK && t->status / 100 == 2) {
+    FILE *f = fopen(t->path, "wb");
+    ok = f && fclose(f) == 0;
+  }
+  if (!ok && t->code == CURLE_OK) {
+    t->code = CURLE_WRITE_ERROR;
+    snprintf(t->own_error, sizeof t->own_error, "cannot write output file: %s", strerror(errno));
+  }
+}
+
+/* Only once the easy handle no longer points at them. */
+void transfer_free_request(transfer_t *t) {
+  curl_slist_free_all(t->headers);
+  t->headers = NULL;
+  curl_mime_free(t->mime);
+  t->mime = NULL;
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static transfer_t *check_transfer(lua_State *L) {
+  return (transfer_t *)luaL_checkudata(L, 1, TRANSFER_MT);
+}
+
+static int t_done(lua_State *L) {
+  lua_pushboolean(L, check_transfer(L)->state == T_DONE);
+  return 1;
+}
+
+static int t_cancel(lua_State *L) {
+  transfer_t *t = check_transfer(L);
+  lua_pushboolean(L, t->multi != NULL);
+  if (t->multi) multi_cancel(L, t);
+  return 1;
+}
+
+static void push_headers(lua_State *L, const buffer *b) {
+  const char *p = b->data, *end = b->data + b->len;
+  int i = 0;
+  lua_newtable(L);
+  while (p < end) {
+    size_t name_len = strlen(p), value_len = strlen(p + name_len + 1);
+    lua_createtable(L, 2, 0);
+    lua_pushlstring(L, p, name_len);
+    lua_rawseti(L, -2, 1);
+    lua_pushlstring(L, p + name_len + 1, value_len);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, ++i);
+    p += name_len + value_len + 2;
+  }
+}
+
+static void set_integer(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+
+static const char *error_text(const transfer_t *t) {
+  if (t->own_error[0]) return t->own_error;
+  if (t->errbuf[0]) return t->errbuf;
+  return curl_easy_strerror(t->code);
+}
+
+/* Built once; the C copies of body and headers are freed right after. */
+static int t_result(lua_State *L) {
+  transfer_t *t = check_transfer(L);
+  if (t->state != T_DONE) return luaL_error(L, "transfer is not done yet");
+  if (t->result_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->result_ref);
+    return 1;
+  }
+  lua_createtable(L, 0, 14);
+  set_integer(L, "status", t->status);
+  push_headers(L, &t->header_pairs);
+  lua_setfield(L, -2, "headers");
+  if (t->status != 0 && !(t->has_output && t->status / 100 == 2)) {
+    lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+    lua_setfield(L, -2, "body");
+  }
+  set_integer(L, "curl_code", (lua_Integer)t->code);
+  if (t->code != CURLE_OK) {
+    lua_pushstring(L, error_text(t));
+    lua_setfield(L, -2, "curl_error");
+  }
+  if (t->phase != PHASE_NONE) {
+    lua_pushstring(L, t->phase == PHASE_CONNECT ? "connect" : "total");
+    lua_setfield(L, -2, "timeout_phase");
+  }
+  lua_pushboolean(L, t->reached);
+  lua_setfield(L, -2, "reached");
+  set_integer(L, "attempts", t->attempts);
+  if (t->retry_after >= 0) set_integer(L, "retry_after", t->retry_after);
+  set_integer(L, "bytes", (lua_Integer)t->bytes);
+  set_integer(L, "new_connections", t->new_connections);
+  lua_pushnumber(L, t->total_time);
+  lua_setfield(L, -2, "total_time");
+  if (t->sink_error_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->sink_error_ref);
+    lua_setfield(L, -2, "sink_error");
+  }
+  lua_pushvalue(L, -1);
+  t->result_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  buffer_free(&t->body);
+  buffer_free(&t->header_pairs);
+  return 1;
+}
+
+/* An active transfer is referenced from the registry, so this only runs on
+ * an active one when the whole state closes. */
+static int t_gc(lua_State *L) {
+  transfer_t *t = (transfer_t *)lua_touserdata(L, 1);
+  if (t->multi) multi_cancel(L, t);
+  if (t->easy) curl_easy_cleanup(t->easy); /* set up but never submitted */
+  t->easy = NULL;
+  if (t->file) fclose(t->file);
+  t->file = NULL;
+  transfer_free_request(t);
+  free(t->path);
+  t->path = NULL;
+  buffer_free(&t->body);
+  buffer_free(&t->header_pairs);
+  luaL_unref(L, LUA_REGISTRYINDEX, t->sink_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, t->sink_error_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, t->result_ref);
+  t->sink_ref = t->sink_error_ref = t->result_ref = LUA_NOREF;
+  return 0;
+}
+
+static int t_tostring(lua_State *L) {
+  static const char *const names[] = { "new", "waiting", "running", "done" };
+  transfer_t *t = check_transfer(L);
+  lua_pushfstring(L, "unipile.transfer (%s, %p)", names[t->state], (void *)t);
+  return 1;
+}
+
+void transfer_register(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    { "done", t_done }, { "result", t_result }, { "cancel", t_cancel }, { NULL, NULL } };
+  static const luaL_Reg meta[] = {
+    { "__gc", t_gc }, { "__tostring", t_tostring }, { NULL, NULL } };
+  luaL_newmetatable(L, TRANSFER_MT);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
