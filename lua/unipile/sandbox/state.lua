@@ -290,7 +290,8 @@ local function sizes(size)
   end
   for _, k in ipairs({ "accounts", "chats", "messages", "attendees" }) do
     out[k] = tonumber(out[k])
-    assert(out[k] and out[k] >= 0 and out[k] == floor(out[k]) and out[k] <= 100000, "size." .. k .. " must be a non-negative integer")
+    assert(out[k] and out[k] >= 0 and out[k] == floor(out[k]) and out[k] <= 100000,
+      "size." .. k .. " must be an integer in 0..100000")
   end
   assert(type(out.types) == "table" and #out.types > 0, "size.types must be a non-empty array of account types")
   for _, t in ipairs(out.types) do
@@ -388,37 +389,47 @@ local function by_time_desc(field)
 end
 M.by_time_desc = by_time_desc
 
+-- Values of a collection grouped by one of their fields, each group sorted.
+local function group_by(kind, field, cmp)
+  local groups = {}
+  for _, o in pairs(S[kind]) do
+    local g = groups[o[field]]
+    if not g then g = {}; groups[o[field]] = g end
+    g[#g + 1] = o
+  end
+  for _, g in pairs(groups) do table.sort(g, cmp) end
+  return groups
+end
+
 --- Ids the tests need, reflecting the current state (GET /_sandbox/state).
 function M.summary()
   local out = { seed = S.seed, size = S.size, accounts = array(), chats = array(),
     attendees = array(), attachments = array(), counts = {} }
+  local chats_of = group_by("chats", "account_id", by_time_desc("timestamp"))
+  local messages_of = group_by("messages", "chat_id", by_time_desc("timestamp"))
+  local attendees_of = group_by("attendees", "account_id", function(x, y) return x.id < y.id end)
   for _, account_id in ipairs(S.account_order) do
     local a = S.accounts[account_id]
     if a then
-      local chats = M.select("chats", function(c) return c.account_id == a.id end)
-      table.sort(chats, by_time_desc("timestamp"))
       local chat_ids = array()
-      for i, c in ipairs(chats) do chat_ids[i] = c.id end
       out.accounts[#out.accounts + 1] = { id = a.id, type = a.type, name = a.name,
         self_attendee_id = S.self_of[a.id], chats = chat_ids }
-      for _, c in ipairs(chats) do
-        local msgs = M.select("messages", function(m) return m.chat_id == c.id end)
-        table.sort(msgs, by_time_desc("timestamp"))
+      for i, c in ipairs(chats_of[a.id] or {}) do
+        chat_ids[i] = c.id
         local ids = array()
-        for i, m in ipairs(msgs) do
-          ids[i] = m.id
+        for j, m in ipairs(messages_of[c.id] or {}) do
+          ids[j] = m.id
           for _, att in ipairs(m.attachments) do
             out.attachments[#out.attachments + 1] = { id = att.id, message_id = m.id, chat_id = c.id,
               account_id = a.id, type = att.type, mimetype = att.mimetype, file_name = att.file_name,
               file_size = att.file_size }
           end
         end
-        out.chats[#out.chats + 1] = { id = c.id, account_id = a.id, type = c.type,
-          attendees = array(S.members[c.id] and { unpack(S.members[c.id]) } or {}), messages = ids }
+        local members = array()
+        for j, id in ipairs(S.members[c.id] or {}) do members[j] = id end
+        out.chats[#out.chats + 1] = { id = c.id, account_id = a.id, type = c.type, attendees = members, messages = ids }
       end
-      local atts = M.select("attendees", function(x) return x.account_id == a.id end)
-      table.sort(atts, function(x, y) return x.id < y.id end)
-      for _, x in ipairs(atts) do
+      for _, x in ipairs(attendees_of[a.id] or {}) do
         out.attendees[#out.attendees + 1] = { id = x.id, account_id = a.id, provider_id = x.provider_id,
           name = x.name, is_self = x.is_self }
       end
