@@ -464,4 +464,6 @@ m:close()
 m2:close()
 cleanup()
 print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and 0 or 1)
+-- Falling off the end closes the Lua state on every interpreter (os.exit
+-- would not on 5.1), so leak checkers see every finalizer run.
+if failed > 0 then os.exit(1, true) end
