@@ -83,8 +83,11 @@ function M.capture()
   return rec
 end
 
--- The key check, then the operation.
+-- Paths outside the API prefixes, then the key check, then the operation.
 local function authenticated(rec)
+  if not router.api_segments(rec.segments) then
+    return reply.error(404, "resource_not_found", "No route for " .. rec.method .. " " .. rec.path)
+  end
   local key = rec.headers["x-api-key"]
   if type(key) == "table" then key = key[1] end
   if key == nil or key == "" then
