@@ -165,6 +165,11 @@ smoke() {
   check "prefix removed" "no" "$([ -e "$UNIPILE_SANDBOX_PREFIX" ] && echo yes || echo no)"
   trap - EXIT
 
+  # --- the Lua-level functional checks, under the same interpreter
+  if "$LUA" tools/sandbox_check.lua > "$TMP.check" 2>&1; then ok "$(tail -1 "$TMP.check") (tools/sandbox_check.lua)"
+  else ko "tools/sandbox_check.lua" "$(grep -v '^ok' "$TMP.check" | tail -5)"; fi
+  rm -f "$TMP.check"
+
   # --- run -- CMD: variables set, exit status passed through
   "$LUA" bin/unipile-sandbox run -- sh -c 'curl -sf "$UNIPILE_DSN/api/v1/accounts" -H "X-API-KEY: $UNIPILE_API_KEY" >/dev/null && exit 7'
   check "run -- CMD exit status" "7" "$?"
