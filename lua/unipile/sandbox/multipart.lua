@@ -14,12 +14,21 @@ function M.boundary(content_type)
   return b
 end
 
--- A parameter of Content-Disposition: quoted (with \" escapes) or bare token.
+-- A parameter of Content-Disposition: a quoted string (with \" escapes,
+-- scanned so that ";" or quotes inside it do not end it) or a bare token.
 local function param(disposition, key)
-  local q = disposition:match(";%s*" .. key .. '%s*=%s*"(.-[^\\])"')
-    or disposition:match(";%s*" .. key .. '%s*=%s*"()"') and ""
-  if q then return (q:gsub('\\(.)', "%1")) end
-  return disposition:match(";%s*" .. key .. "%s*=%s*([^;%s]+)")
+  local _, e = disposition:find(";%s*" .. key .. "%s*=%s*")
+  if not e then return nil end
+  if disposition:sub(e + 1, e + 1) ~= '"' then return disposition:match("^[^;%s]+", e + 1) end
+  local out, i = {}, e + 2
+  while i <= #disposition do
+    local c = disposition:sub(i, i)
+    if c == '"' then return table.concat(out) end
+    if c == "\\" then i = i + 1; c = disposition:sub(i, i) end
+    out[#out + 1] = c
+    i = i + 1
+  end
+  return table.concat(out) -- unterminated: take the rest
 end
 
 local function parse_headers(block)
