@@ -21,12 +21,6 @@
 #define UNIPILE_EXPORT
 #endif
 
-#if defined(__GNUC__)
-#define UNIPILE_UNUSED __attribute__((unused))
-#else
-#define UNIPILE_UNUSED
-#endif
-
 #if LUA_VERSION_NUM < 502 /* Lua 5.1 and LuaJIT */
 
 #ifndef LUA_OK
@@ -36,13 +30,13 @@
 #define lua_rawlen(L, i) lua_objlen((L), (i))
 
 #define lua_absindex(L, i) compat_absindex((L), (i))
-static UNIPILE_UNUSED int compat_absindex(lua_State *L, int i) {
+static inline int compat_absindex(lua_State *L, int i) {
   return (i > 0 || i <= LUA_REGISTRYINDEX) ? i : lua_gettop(L) + i + 1;
 }
 
 #undef luaL_setfuncs
 #define luaL_setfuncs(L, l, nup) compat_setfuncs((L), (l), (nup))
-static UNIPILE_UNUSED void compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+static inline void compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   int i;
   luaL_checkstack(L, nup + 1, "too many upvalues");
   for (; l->name; l++) {
@@ -58,14 +52,14 @@ static UNIPILE_UNUSED void compat_setfuncs(lua_State *L, const luaL_Reg *l, int 
 
 #undef luaL_setmetatable
 #define luaL_setmetatable(L, name) compat_setmetatable((L), (name))
-static UNIPILE_UNUSED void compat_setmetatable(lua_State *L, const char *name) {
+static inline void compat_setmetatable(lua_State *L, const char *name) {
   luaL_getmetatable(L, name);
   lua_setmetatable(L, -2);
 }
 
 #undef luaL_testudata
 #define luaL_testudata(L, i, name) compat_testudata((L), (i), (name))
-static UNIPILE_UNUSED void *compat_testudata(lua_State *L, int i, const char *name) {
+static inline void *compat_testudata(lua_State *L, int i, const char *name) {
   void *p = lua_touserdata(L, i);
   int same;
   if (p == NULL || !lua_getmetatable(L, i)) return NULL;

@@ -30,14 +30,9 @@ static void set_string(lua_State *L, const char *key, const char *value) {
 /* core.version() -> { curl=, ssl=, libz=, features={name=true...} } */
 static int core_version(lua_State *L) {
   static const struct { int bit; const char *name; } features[] = {
-    { CURL_VERSION_SSL, "ssl" },         { CURL_VERSION_LIBZ, "libz" },
-    { CURL_VERSION_HTTP2, "http2" },     { CURL_VERSION_IPV6, "ipv6" },
-    { CURL_VERSION_ASYNCHDNS, "asynchdns" }, { CURL_VERSION_BROTLI, "brotli" },
-    { CURL_VERSION_ZSTD, "zstd" },
-#ifdef CURL_VERSION_THREADSAFE
-    { CURL_VERSION_THREADSAFE, "threadsafe" },
-#endif
-    { 0, NULL } };
+    { CURL_VERSION_SSL, "ssl" }, { CURL_VERSION_LIBZ, "libz" }, { CURL_VERSION_HTTP2, "http2" },
+    { CURL_VERSION_IPV6, "ipv6" }, { CURL_VERSION_ASYNCHDNS, "asynchdns" },
+    { CURL_VERSION_BROTLI, "brotli" }, { CURL_VERSION_ZSTD, "zstd" }, { 0, NULL } };
   const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
   int i;
   lua_newtable(L);

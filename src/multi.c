@@ -13,8 +13,6 @@
 
 #include "internal.h"
 
-/* ------------------------------------------------------------ jitter PRNG */
-
 static uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -32,8 +30,6 @@ static uint64_t next_random(multi_t *m) {
   return x * 0x2545F4914F6CDD1DULL;
 }
 
-/* ------------------------------------------------------------ easy pool */
-
 /* curl_easy_reset keeps the share, so pooled handles still find shared
  * connections, DNS entries and TLS sessions. */
 CURL *multi_take_easy(multi_t *m) {
@@ -49,8 +45,6 @@ void multi_give_easy(multi_t *m, CURL *e) {
   if (!m->closed && m->npool < EASY_POOL_SIZE) m->pool[m->npool++] = e;
   else curl_easy_cleanup(e);
 }
-
-/* ---------------------------------------------------- the active list */
 
 static void link_active(multi_t *m, transfer_t *t) {
   t->prev = NULL;
@@ -104,8 +98,6 @@ void multi_cancel(lua_State *L, transfer_t *t) {
   else cancel_now(L, m, t, "cancelled");
 }
 
-/* ---------------------------------------------------- starting attempts */
-
 static void start_attempt(lua_State *L, multi_t *m, transfer_t *t) {
   CURLMcode mc;
   transfer_begin_attempt(t);
@@ -152,11 +144,23 @@ void multi_submit(lua_State *L, multi_t *m, transfer_t *t) {
   if (!m->in_perform && t->due >= m->paused_until) start_attempt(L, m, t);
 }
 
-/* ------------------------------------------------------- the retry rule */
-
 static int never_reached(const transfer_t *t) {
   return t->code == CURLE_COULDNT_RESOLVE_HOST || t->code == CURLE_COULDNT_RESOLVE_PROXY ||
          t->code == CURLE_COULDNT_CONNECT || !t->reached;
+}
+
+/* Failures that happen before sending but would happen again: retrying a
+ * bad URL or a certificate that does not verify only delays the error. */
+static int permanent_failure(CURLcode code) {
+  switch (code) {
+  case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_URL_MALFORMAT: case CURLE_NOT_BUILT_IN:
+  case CURLE_OUT_OF_MEMORY: case CURLE_BAD_FUNCTION_ARGUMENT: case CURLE_ABORTED_BY_CALLBACK:
+  case CURLE_READ_ERROR: case CURLE_WRITE_ERROR: case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CACERT_BADFILE: case CURLE_SSL_CIPHER:
+    return 1;
+  default:
+    return 0;
+  }
 }
 
 static int connection_failure(CURLcode code) {
@@ -173,7 +177,7 @@ static int retryable_status(long status) {
 static long retry_delay(multi_t *m, const transfer_t *t) {
   long delay = t->backoff_ms, jitter_span;
   int i;
-  if (t->attempts > t->retries || t->sink_used) return -1;
+  if (t->attempts > t->retries || t->sink_used || permanent_failure(t->code)) return -1;
   if (t->code == CURLE_OK) {
     if (!retryable_status(t->status) || !t->retry_unsafe) return -1;
   } else if (t->code == CURLE_OPERATION_TIMEDOUT && t->phase == PHASE_TOTAL) {
@@ -190,8 +194,6 @@ static long retry_delay(multi_t *m, const transfer_t *t) {
   jitter_span = delay - delay / 2; /* uniform in [d/2, d] */
   return delay / 2 + (long)(next_random(m) % (uint64_t)(jitter_span + 1));
 }
-
-/* --------------------------------------------------------------- driving */
 
 /* Handles the attempts curl reports as ended; returns how many transfers
  * became done. */
@@ -248,8 +250,6 @@ static int step(lua_State *L, multi_t *m) {
   return process_done(L, m) + process_cancels(L, m);
 }
 
-/* ------------------------------------------------------------- methods */
-
 static multi_t *check_multi(lua_State *L) {
   multi_t *m = (multi_t *)luaL_checkudata(L, 1, MULTI_MT);
   if (m->closed) luaL_error(L, "multi is closed");
@@ -301,7 +301,8 @@ static int m_timeout(lua_State *L) {
  * pause never cuts a longer one short. */
 static int m_pause(lua_State *L) {
   multi_t *m = check_multi(L);
-  int64_t until = monotonic_ms() + (int64_t)luaL_checknumber(L, 2);
+  lua_Number ms = luaL_checknumber(L, 2);
+  int64_t until = monotonic_ms() + (ms > 0 ? (int64_t)(ms < 1e12 ? ms : 1e12) : 0);
   if (until > m->paused_until) m->paused_until = until;
   return 0;
 }
@@ -335,14 +336,6 @@ static int m_gc(lua_State *L) {
   return 0;
 }
 
-static int m_tostring(lua_State *L) {
-  multi_t *m = (multi_t *)luaL_checkudata(L, 1, MULTI_MT);
-  lua_pushfstring(L, "unipile.multi (%s%d active, %p)", m->closed ? "closed, " : "", m->nactive, (void *)m);
-  return 1;
-}
-
-/* ---------------------------------------------------------- constructor */
-
 static void read_headers(lua_State *L, multi_t *m, int opts) {
   int i, n;
   size_t len;
@@ -375,14 +368,18 @@ static void read_options(lua_State *L, multi_t *m, int opts) {
   }
   lua_getfield(L, opts, "max_connections");
   if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 0)
+    lua_Number n = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(n >= 0 && n <= 1e6))
       luaL_error(L, "opts.max_connections must be a non-negative number");
-    curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)lua_tonumber(L, -1));
+    curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
   }
   lua_getfield(L, opts, "seed");
   if (!lua_isnil(L, -1)) {
+    lua_Number seed = lua_tonumber(L, -1);
+    uint64_t bits = 0;
     if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "opts.seed must be a number");
-    m->rng = splitmix64((uint64_t)(int64_t)lua_tonumber(L, -1));
+    memcpy(&bits, &seed, sizeof seed < sizeof bits ? sizeof seed : sizeof bits); /* any number, same on 5.1 and 5.4 */
+    m->rng = splitmix64(bits);
   }
   lua_pop(L, 3);
   read_headers(L, m, opts);
@@ -418,7 +415,7 @@ void multi_register(lua_State *L) {
     { "timeout", m_timeout }, { "pause", m_pause },     { "close", m_close },
     { NULL, NULL } };
   static const luaL_Reg meta[] = {
-    { "__gc", m_gc }, { "__tostring", m_tostring },
+    { "__gc", m_gc },
 #if COMPAT_HAS_CLOSE
     { "__close", m_close },
 #endif

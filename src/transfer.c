@@ -10,8 +10,6 @@
 
 #include "internal.h"
 
-/* ---------------------------------------------------------------- request */
-
 /* Everything multi:add reads from `req` that curl copies at setopt time:
  * the pointers stay valid while `req` is on the stack. */
 typedef struct request_view {
@@ -110,7 +108,7 @@ static long opt_ms(lua_State *L, int req, const char *key, long def) {
   lua_Number v;
   lua_getfield(L, req, key);
   if (lua_isnil(L, -1)) v = (lua_Number)def;
-  else if (lua_type(L, -1) != LUA_TNUMBER || (v = lua_tonumber(L, -1)) < 0 || v > 2147483647.0)
+  else if (lua_type(L, -1) != LUA_TNUMBER || !((v = lua_tonumber(L, -1)) >= 0 && v <= 2147483647.0))
     return luaL_error(L, "req.%s must be a non-negative number", key);
   lua_pop(L, 1);
   return (long)v;
@@ -173,8 +171,6 @@ static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, reque
   t->backoff_max_ms = opt_ms(L, req, "backoff_max_ms", 5000);
   t->retry_after_max_ms = opt_ms(L, req, "retry_after_max_ms", 60000);
 }
-
-/* -------------------------------------------------------- curl callbacks */
 
 static int is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -262,8 +258,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
-/* ------------------------------------------------------------ easy setup */
-
 #define SETOPT(option, value) \
   do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value); } while (0)
 
@@ -290,11 +284,7 @@ static CURLcode configure(transfer_t *t, multi_t *m, const request_view *v) {
   CURLcode rc = CURLE_OK;
   SETOPT(CURLOPT_PRIVATE, (void *)t);
   SETOPT(CURLOPT_URL, v->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https"); /* never file://, even by mistake */
   SETOPT(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM from the resolver in a host program */
   SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
   SETOPT(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can decode */
@@ -344,8 +334,6 @@ transfer_t *transfer_new(lua_State *L, multi_t *m, int req) {
   }
   return t;
 }
-
-/* ------------------------------------------------------------- attempts */
 
 void transfer_begin_attempt(transfer_t *t) {
   t->attempts++;
@@ -421,8 +409,6 @@ void transfer_free_request(transfer_t *t) {
   curl_mime_free(t->mime);
   t->mime = NULL;
 }
-
-/* ---------------------------------------------------------------- methods */
 
 static transfer_t *check_transfer(lua_State *L) {
   return (transfer_t *)luaL_checkudata(L, 1, TRANSFER_MT);
@@ -532,18 +518,11 @@ static int t_gc(lua_State *L) {
   return 0;
 }
 
-static int t_tostring(lua_State *L) {
-  static const char *const names[] = { "new", "waiting", "running", "done" };
-  transfer_t *t = check_transfer(L);
-  lua_pushfstring(L, "unipile.transfer (%s, %p)", names[t->state], (void *)t);
-  return 1;
-}
-
 void transfer_register(lua_State *L) {
   static const luaL_Reg methods[] = {
     { "done", t_done }, { "result", t_result }, { "cancel", t_cancel }, { NULL, NULL } };
   static const luaL_Reg meta[] = {
-    { "__gc", t_gc }, { "__tostring", t_tostring }, { NULL, NULL } };
+    { "__gc", t_gc }, { NULL, NULL } };
   luaL_newmetatable(L, TRANSFER_MT);
   luaL_setfuncs(L, meta, 0);
   luaL_newlib(L, methods);

@@ -52,8 +52,12 @@ local tmp = sh("mktemp -d /tmp/unipile-smoke.XXXXXX")
 local function free_port()
   return tonumber(sh([[python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]]))
 end
-local port = free_port()
+local port, tls_port = free_port(), free_port()
 local base = "http://127.0.0.1:" .. port
+local tls_base = "https://127.0.0.1:" .. tls_port
+local cert = tmp .. "/cert.pem"
+os.execute("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+  .. " -keyout " .. tmp .. "/key.pem -out " .. cert .. " >/dev/null 2>&1")
 
 local nginx_conf = [[
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
@@ -124,6 +128,17 @@ http {
         ngx.print('{"error":"status ' .. ngx.var[1] .. '"}')
       }
     }
+    location = /flaky {
+      content_by_lua_block {
+        local n = ngx.shared.hits:incr(ngx.var.arg_key, 1, 0)
+        ngx.header["Content-Length"] = 1000
+        if n == 1 then
+          ngx.print(string.rep("a", 500)); ngx.flush(true)
+          return ngx.exit(ngx.ERROR) -- connection dropped mid-body
+        end
+        ngx.print(string.rep("b", 1000))
+      }
+    }
     location = /hits {
       content_by_lua_block { ngx.print(ngx.shared.hits:get(ngx.var.arg_key) or 0) }
     }
@@ -134,9 +149,15 @@ http {
       }
     }
   }
+  server {
+    listen 127.0.0.1:@TLSPORT@ ssl;
+    ssl_certificate @TMP@/cert.pem;
+    ssl_certificate_key @TMP@/key.pem;
+    location / { content_by_lua_block { ngx.header["X-Conn"] = ngx.var.connection; ngx.print("secure") } }
+  }
 }
 ]]
-nginx_conf = nginx_conf:gsub("@TMP@", tmp):gsub("@PORT@", tostring(port))
+nginx_conf = nginx_conf:gsub("@TMP@", tmp):gsub("@TLSPORT@", tostring(tls_port)):gsub("@PORT@", tostring(port))
 write_file(tmp .. "/nginx.conf", nginx_conf)
 os.execute("mkdir -p " .. tmp .. "/body && nginx -p " .. tmp .. " -c " .. tmp .. "/nginx.conf")
 
@@ -413,6 +434,33 @@ r = run({ url = base .. "/slow?ms=4000", low_speed_limit = 10, low_speed_time_ms
 elapsed = core.now() - t0
 check("low speed limit aborts", r.curl_code == 28 and r.timeout_phase == "total" and elapsed < 3000,
   r.curl_code .. " " .. elapsed)
+
+r = run({ url = "http://[::1", retries = 3 })
+check("malformed URL not retried", r.curl_code == 3 and r.attempts == 1, r.curl_code .. " " .. r.attempts)
+
+path = tmp .. "/flaky.bin"
+r = run({ url = base .. "/flaky?key=flaky", output = path, retries = 1, retry_unsafe = true, backoff_ms = 10 })
+check("dropped download retried, file truncated", r.status == 200 and r.attempts == 2
+  and read_file(path) == string.rep("b", 1000), r.curl_code .. " " .. r.attempts)
+r = run({ url = base .. "/flaky?key=flaky2", output = path, retries = 1, retry_unsafe = false })
+check("dropped download not retried without retry_unsafe", r.curl_code == 18 and r.attempts == 1, r.curl_code)
+
+r = run({ url = "http://unipile.invalid/hello", proxy = base })
+check("proxy", r.status == 200 and r.body == "hello world", r.curl_error)
+
+---------------------------------------------------------------- TLS
+
+r = run({ url = tls_base .. "/", retries = 2 })
+check("TLS verification on by default, not retried", r.curl_code == 60 and r.attempts == 1, r.curl_code)
+r = run({ url = tls_base .. "/", verify = false })
+check("verify = false", r.status == 200 and r.body == "secure", r.curl_error)
+local m5 = core.multi()
+r1 = run({ url = tls_base .. "/", ca_file = cert }, m5)
+r2 = run({ url = tls_base .. "/", ca_file = cert }, m5)
+check("ca_file", r1.status == 200 and r1.body == "secure", r1.curl_error)
+check("TLS connection reused", r2.status == 200 and r2.new_connections == 0
+  and header(r1, "X-Conn") == header(r2, "X-Conn"), r2.new_connections)
+m5:close()
 
 ---------------------------------------------------------------- scheduling
 
