@@ -293,7 +293,10 @@ function M.start(opts)
     pcall(M.stop_prefix, prefix)
     error("unipile.sandbox: " .. what .. " (nginx " .. nginx .. ", port " .. port .. ")\n" .. log, 3)
   end
-  if not ok then fail("nginx failed to start") end
+  if not ok then
+    fail("nginx failed to start" .. (#modules() == 0 and read("/usr/sbin/nginx")
+      and " (ngx_http_lua_module not found: install libnginx-mod-http-lua)" or ""))
+  end
   if not wait_health(sb, opts.timeout or 5) then fail("the sandbox did not answer /_sandbox/health in time") end
   local rok, rerr = pcall(sb.reset, sb, { seed = opts.seed or 1, size = opts.size,
     api_key = opts.api_key or random_key(), latency_ms = opts.latency_ms })
