@@ -94,12 +94,14 @@ describe("resources", function()
       local page = client.messages:list { limit = 3 }
       assert.are.equal("MessageList", page.object)
       assert.are.equal(3, #page.items)
-      local id = page.items[1].id
+      local from, to = state.raw.chats[1], state.raw.chats[2]
+      assert.are.equal(from.account_id, to.account_id)
+      local id = from.messages[1]
       assert.are.equal(id, client.messages:get { message_id = id }.id)
-      client.messages:forward { message_id = id, chat_id = state.chats[2] }
+      client.messages:forward { message_id = id, chat_id = to.id }
       local req = last("POST")
       assert.are.equal("/api/v1/messages/" .. id .. "/forward", req.path)
-      assert.are.same({ chat_id = state.chats[2] }, req.json)
+      assert.are.same({ chat_id = to.id }, req.json)
       client.messages:add_reaction { message_id = id, reaction = "👍" }
       assert.are.same({ reaction = "👍" }, last("POST").json)
       client.messages:delete { message_id = id }
