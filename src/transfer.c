@@ -216,22 +216,36 @@ static size_t write_file(transfer_t *t, const char *p, size_t len) {
   return len;
 }
 
-/* Runs the Lua sink on the state that called perform.  A raised error
- * aborts the transfer (returning 0 makes curl fail with WRITE_ERROR) and
- * the error value is kept for result.sink_error. */
-static size_t call_sink(transfer_t *t, const char *p, size_t len) {
-  lua_State *L = t->multi->L;
-  if (L == NULL || !lua_checkstack(L, 2)) return 0;
-  t->sink_used = 1;
+/* Everything that may allocate, and so raise, happens in here under the
+ * outer lua_pcall: not even a memory error may unwind through libcurl.
+ * The sink runs in an inner pcall whose error is kept for the result. */
+static int sink_trampoline(lua_State *L) {
+  transfer_t *t = (transfer_t *)lua_touserdata(L, 1);
+  const char *p = (const char *)lua_touserdata(L, 2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->sink_ref);
-  lua_pushlstring(L, p, len);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    luaL_unref(L, LUA_REGISTRYINDEX, t->sink_error_ref);
-    t->sink_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    snprintf(t->own_error, sizeof t->own_error, "output function raised an error");
-    return 0;
+  lua_pushlstring(L, p, (size_t)lua_tointeger(L, 3));
+  if (lua_pcall(L, 1, 0, 0) == LUA_OK) return 0;
+  luaL_unref(L, LUA_REGISTRYINDEX, t->sink_error_ref);
+  t->sink_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  snprintf(t->own_error, sizeof t->own_error, "output function raised an error");
+  return 0;
+}
+
+/* Runs the Lua sink on the state that called perform.  Returning 0 when
+ * it raised makes curl abort the transfer with WRITE_ERROR. */
+static size_t call_sink(transfer_t *t, char *p, size_t len) {
+  lua_State *L = t->multi->L;
+  if (L == NULL || !lua_checkstack(L, 4)) return 0;
+  t->sink_used = 1;
+  lua_pushcfunction(L, sink_trampoline);
+  lua_pushlightuserdata(L, t);
+  lua_pushlightuserdata(L, p);
+  lua_pushinteger(L, (lua_Integer)len);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    snprintf(t->own_error, sizeof t->own_error, "out of memory calling the output function");
   }
-  return len;
+  return t->own_error[0] ? 0 : len;
 }
 
 /* Only a 2xx body goes to the output; anything else is an error envelope
