@@ -39,7 +39,7 @@ struct transfer {
   multi_t *multi;               /* non-NULL exactly while active */
   transfer_t *prev, *next;      /* links in multi->active */
   transfer_state state;
-  CURL *easy;                   /* non-NULL exactly while active */
+  CURL *easy;                   /* from setup in multi:add until done */
   int self_ref;                 /* registry ref to this userdata while active */
   int cancel_requested;         /* set by cancel() from inside perform */
 

@@ -44,10 +44,12 @@ void check_header_line(lua_State *L, const char *where, int i, const char *s, si
   }
 }
 
-/* Is the header line `h` named `name` (name_len bytes, no colon)? */
-static int header_named(const char *h, const char *name, size_t name_len) {
-  const char *colon = strchr(h, ':');
-  return colon && (size_t)(colon - h) == name_len && strncasecmp(h, name, name_len) == 0;
+/* Does the list hold a header with the same name as `line`? */
+static int has_header_named(const struct curl_slist *list, const char *line) {
+  size_t name_len = (size_t)(strchr(line, ':') - line);
+  for (; list; list = list->next)
+    if (strncasecmp(list->data, line, name_len) == 0 && list->data[name_len] == ':') return 1;
+  return 0;
 }
 
 static void append_header(lua_State *L, transfer_t *t, const char *line) {
@@ -56,10 +58,10 @@ static void append_header(lua_State *L, transfer_t *t, const char *line) {
   t->headers = grown;
 }
 
-/* The multi's headers, then the request's; a request header replaces a
- * multi header of the same name instead of being sent twice. */
+/* The request's headers, then the multi's: a request header replaces a
+ * multi header of the same name instead of both being sent. */
 static void build_headers(lua_State *L, transfer_t *t, multi_t *m, int list) {
-  int i, n = 0, replaced;
+  int i, n = 0;
   struct curl_slist *h;
   const char *s;
   size_t len;
@@ -72,22 +74,11 @@ static void build_headers(lua_State *L, transfer_t *t, multi_t *m, int list) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.headers[%d] must be a string", i);
     s = lua_tolstring(L, -1, &len);
     check_header_line(L, "req.headers", i, s, len);
+    append_header(L, t, s);
     lua_pop(L, 1);
   }
-  for (h = m->headers; h; h = h->next) {
-    size_t name_len = (size_t)(strchr(h->data, ':') - h->data);
-    for (replaced = 0, i = 1; i <= n && !replaced; i++) {
-      lua_rawgeti(L, list, i);
-      replaced = header_named(lua_tostring(L, -1), h->data, name_len);
-      lua_pop(L, 1);
-    }
-    if (!replaced) append_header(L, t, h->data);
-  }
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    append_header(L, t, lua_tostring(L, -1));
-    lua_pop(L, 1);
-  }
+  for (h = m->headers; h; h = h->next)
+    if (!has_header_named(t->headers, h->data)) append_header(L, t, h->data);
 }
 
 /* req[key] as a string without NUL bytes (curl would cut it), or NULL. */

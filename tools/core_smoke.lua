@@ -336,6 +336,16 @@ while not self_t:done() do m:perform(1000) end
 r = self_t:result()
 check("cancel from inside a sink", calls == 1 and r.curl_code == 42 and r.curl_error == "cancelled", r.curl_error)
 
+local inner
+r = run({ url = base .. "/big?n=100000", output = function()
+  if not inner then inner = m:add({ url = base .. "/hello" }) end
+end })
+while not inner:done() do m:perform(1000) end
+check("add from inside a sink", r.status == 200 and inner:result().body == "hello world")
+ok, err = pcall(run, { url = base .. "/big?n=100000", output = function() m:perform(0) end })
+check("perform from inside a sink is refused", ok and type(err.sink_error) == "string"
+  and err.sink_error:find("inside an output function", 1, true), err and err.sink_error)
+
 ---------------------------------------------------------------- multipart
 
 local upload = tmp .. "/doc.txt"
