@@ -283,7 +283,10 @@ function M.start(opts)
   assert(prefix ~= "", "unipile.sandbox: mktemp failed")
   execute("mkdir -p " .. q(prefix .. "/logs") .. " " .. q(prefix .. "/tmp"))
   write(prefix .. "/nginx.conf", M.nginx_conf(prefix, port, lua_dir()))
-  local ok = execute(table.concat({ q(nginx), "-p", q(prefix .. "/"), "-c", q(prefix .. "/nginx.conf"),
+  -- nginx is a program of its own: sanitizer preloads meant for the client
+  -- under test (make test's ASan run) must not follow it.
+  local clean_env = "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS"
+  local ok = execute(table.concat({ clean_env, q(nginx), "-p", q(prefix .. "/"), "-c", q(prefix .. "/nginx.conf"),
     "-e", q(prefix .. "/logs/error.log"), "2>" .. q(prefix .. "/logs/startup.log") }, " "))
   local sb = setmetatable({ url = "http://127.0.0.1:" .. port, port = port, prefix = prefix,
     owned = not opts.keep }, Sandbox)
