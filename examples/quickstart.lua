@@ -37,7 +37,7 @@ print("sent message " .. sent.message_id)
 local message = client.messages:get { message_id = sent.message_id }
 local attachment = assert(message.attachments[1], "the message has no attachment")
 print(("read back: %q with %s (%d bytes)"):format(message.text, attachment.file_name or attachment.id,
-  attachment.size or 0))
+  attachment.file_size or 0))
 
 -- 5. Download the attachment to a file, in constant memory.
 local path = os.tmpname()

@@ -14,6 +14,12 @@ if [ "$2" = asan ]; then
 else
   flags="$flags -DCMAKE_BUILD_TYPE=Release"
 fi
-cmake -S . -B "$dir" -DLUA_VERSION=$v $flags >/dev/null
-cmake --build "$dir" >&2
+mkdir -p "$dir"
+# Quiet when it works; the whole log when it does not.
+if ! { cmake -S . -B "$dir" -DLUA_VERSION=$v $flags && cmake --build "$dir"; } > "$dir/build.log" 2>&1; then
+  cat "$dir/build.log" >&2
+  echo "build: $rt failed" >&2
+  exit 1
+fi
+if grep -q "warning:" "$dir/build.log"; then grep -A3 "warning:" "$dir/build.log" >&2; fi
 echo "$dir/unipile/core.so"
