@@ -222,6 +222,7 @@ if not up then
   os.exit(1)
 end
 
+local function main()
 ---------------------------------------------------------------- module functions
 
 local v = core.version()
@@ -518,8 +519,13 @@ collectgarbage()
 collectgarbage()
 check("abandoned multi is collected", true)
 
-m:close()
 m2:close()
+end
+
+-- Whatever happens, the servers are stopped.
+local ran, trace = xpcall(main, debug.traceback)
+if not ran then check("smoke script ran to the end", false, trace) end
+m:close()
 cleanup()
 print(string.format("%d passed, %d failed", passed, failed))
 -- Falling off the end closes the Lua state on every interpreter (os.exit
