@@ -96,6 +96,13 @@ local NAMES = {
   CalendarsController_deleteCalendarEvent = "delete_event",
 }
 
+-- Encoding facts the TSV has no column for (NOTES.md): multipart fields sent
+-- as JSON text, and operations that honour an Idempotency-Key header.
+local EXTRA = {
+  MailsController_sendMail = { json_fields = "from,to,cc,bcc,custom_headers,tracking_options", idempotency = true },
+  DraftsController_createDraft = { json_fields = "from,to,cc,bcc,custom_headers,tracking_options" },
+}
+
 local path = arg[1] or "../shared/api/operations.tsv"
 local f = assert(io.open(path, "r"))
 local header
@@ -122,6 +129,9 @@ for line in f:lines() do
     add("paginated", r.paginated ~= "no" and q(r.paginated) or "")
     add("max_limit", r.max_limit)
     add("response", r.response ~= "json" and q(r.response) or "")
+    local extra = EXTRA[r.operation_id] or {}
+    add("json_fields", extra.json_fields and q(extra.json_fields) or "")
+    add("idempotency", extra.idempotency and "true" or "")
     opt[#opt + 1] = "title = " .. q(r.title)
     opt[#opt + 1] = "confidence = " .. q(r.confidence)
     out[#out + 1] = "  { " .. table.concat(parts, ", ") .. ",\n    " .. table.concat(opt, ", ") .. " },"
@@ -141,6 +151,8 @@ io.write([[
 --   body: "json" | "multipart" (absent: no body)
 --   paginated: "cursor" | "cursor+paging" | "data+next_cursor" (absent: no)
 --   response: "binary" (absent: json)
+--   json_fields: multipart fields sent as JSON text (email address lists)
+--   idempotency: the operation honours an Idempotency-Key header
 return {
 ]])
 io.write(table.concat(out, "\n"), "\n}\n")

@@ -454,6 +454,9 @@ function Client:call(operation_id, params, opts)
   for k in pairs(opts) do
     if not CALL_OPTS[k] and k ~= "max_items" then errors.usage(where, "unknown option '" .. tostring(k) .. "'", k) end
   end
+  if opts.idempotency_key ~= nil and not op.idempotency then
+    errors.usage(where, "this operation does not take an Idempotency-Key", "idempotency_key")
+  end
   local values = M.split_params(op, params, where)
   local spec = {
     operation = where, method = op.method, path = encode.path(op.path, values.path),
@@ -466,7 +469,7 @@ function Client:call(operation_id, params, opts)
   if op.body == "json" then
     spec.json = values.body
   elseif op.body == "multipart" then
-    spec.multipart = values.body
+    spec.multipart, spec.json_fields = values.body, op.json_fields
   end
   local response = self:request(spec)
   if opts.output then return response end

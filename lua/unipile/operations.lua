@@ -9,6 +9,8 @@
 --   body: "json" | "multipart" (absent: no body)
 --   paginated: "cursor" | "cursor+paging" | "data+next_cursor" (absent: no)
 --   response: "binary" (absent: json)
+--   json_fields: multipart fields sent as JSON text (email address lists)
+--   idempotency: the operation honours an Idempotency-Key header
 return {
   { "AccountsController_listAccounts", "accounts", "list", "GET", "/api/v1/accounts",
     query = "cursor,limit", paginated = "cursor", max_limit = 250, title = "List all accounts", confidence = "high" },
@@ -153,7 +155,7 @@ return {
   { "MailsController_listMails", "emails", "list", "GET", "/api/v1/emails",
     query = "message_id,thread_id,meta_only,include_headers,cursor,before,after,limit,any_email,to,from,folder,account_id!,search,exclude_folders", paginated = "cursor", max_limit = 250, title = "List all emails", confidence = "high" },
   { "MailsController_sendMail", "emails", "send", "POST", "/api/v1/emails",
-    body = "multipart", fields = "account_id!,from,to!,cc,bcc,subject,body!,reply_to,custom_headers,tracking_options,attachments", title = "Send an email", confidence = "high" },
+    body = "multipart", fields = "account_id!,from,to!,cc,bcc,subject,body!,reply_to,custom_headers,tracking_options,attachments", json_fields = "from,to,cc,bcc,custom_headers,tracking_options", idempotency = true, title = "Send an email", confidence = "high" },
   { "MailsController_getMail", "emails", "get", "GET", "/api/v1/emails/{email_id}",
     path_params = "email_id", query = "account_id,include_headers", title = "Retrieve an email", confidence = "high" },
   { "MailsController_deleteMail", "emails", "delete", "DELETE", "/api/v1/emails/{email_id}",
@@ -169,7 +171,7 @@ return {
   { "FoldersController_getFolder", "folders", "get", "GET", "/api/v1/folders/{folder_id}",
     path_params = "folder_id", query = "account_id", title = "Retrieve a folder", confidence = "high" },
   { "DraftsController_createDraft", "drafts", "create", "POST", "/api/v1/drafts",
-    body = "multipart", fields = "account_id!,from,to!,cc,bcc,subject,body!,reply_to,custom_headers,tracking_options,attachments", title = "Create a draft", confidence = "high" },
+    body = "multipart", fields = "account_id!,from,to!,cc,bcc,subject,body!,reply_to,custom_headers,tracking_options,attachments", json_fields = "from,to,cc,bcc,custom_headers,tracking_options", title = "Create a draft", confidence = "high" },
   { "WebhooksController_listWebhooks", "webhooks", "list", "GET", "/api/v1/webhooks",
     query = "cursor,limit", paginated = "cursor", max_limit = 250, title = "List all webhooks", confidence = "high" },
   { "WebhooksController_createWebhook", "webhooks", "create", "POST", "/api/v1/webhooks",

@@ -26,13 +26,15 @@ end
 -- `required` (set, any place), `required_at` (place → set), `where` (name → "path" | "query" | "body",
 -- the first place a name appears), `places` (name → set of places),
 -- `body` ("json" | "multipart" | nil), `paginated`, `max_limit`,
--- `response` ("json" | "binary"), `title`, `confidence`, `segments` (the
+-- `response` ("json" | "binary"), `json_fields` (set of multipart fields
+-- sent as JSON text), `idempotency` (honours Idempotency-Key), `title`, `confidence`, `segments` (the
 -- path split on "/", with `{param}` entries kept as is).
 local function build(row)
   local op = {
     id = row[1], group = row[2], name = row[3], method = row[4], path = row[5],
     body = row.body, paginated = row.paginated, max_limit = row.max_limit,
     response = row.response or "json", title = row.title, confidence = row.confidence,
+    idempotency = row.idempotency == true, json_fields = {},
     required = {}, required_at = { path = {}, query = {}, body = {} }, where = {}, places = {},
   }
   local sets = {
@@ -54,6 +56,7 @@ local function build(row)
       end
     end
   end
+  for name in (row.json_fields or ""):gmatch("[^,]+") do op.json_fields[name] = true end
   op.segments = {}
   for seg in op.path:gmatch("[^/]+") do op.segments[#op.segments + 1] = seg end
   return op
