@@ -120,6 +120,16 @@ function Client:__tostring()
   return "unipile.Client(" .. self.base.url .. ")"
 end
 
+--- Wait `ms` milliseconds, driving this client's transfers meanwhile.
+function Client:sleep(ms)
+  local deadline = core.now() + ms
+  while true do
+    local left = deadline - core.now()
+    if left <= 0 then return end
+    self.multi:perform(left)
+  end
+end
+
 --- Release the connections now (also done by the garbage collector).
 function Client:close()
   if self.multi then self.multi:close() end

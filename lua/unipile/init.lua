@@ -17,6 +17,7 @@ local M = {
   errors = errors,
   is_error = errors.is,
   operations = require "unipile.registry",
+  webhook = require "unipile.webhook",
 }
 
 return M

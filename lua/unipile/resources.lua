@@ -19,6 +19,12 @@ local function bind(op)
   return function(self, params, opts) return self.client:call(op.id, params, opts) end
 end
 
+-- Helpers written by hand on top of the generated methods.
+M.EXTENSIONS = {
+  accounts = { connect = "unipile.helpers.accounts" },
+  hosted = { link = "unipile.helpers.hosted" },
+}
+
 local function bind_iter(op, kind)
   return function(self, params, opts) return self.client[kind](self.client, op.id, params, opts) end
 end
@@ -41,6 +47,9 @@ function M.new(client, group)
       resource[each] = bind_iter(op, "each")
       resource[pages] = bind_iter(op, "pages")
     end
+  end
+  for name, module in pairs(M.EXTENSIONS[group] or {}) do
+    resource[name] = function(self, ...) return require(module)[name](self, ...) end
   end
   return resource
 end

@@ -1,0 +1,115 @@
+--- Webhook receivers: check and read what Unipile delivers.
+--
+-- Unipile does not sign deliveries: you choose custom headers when you
+-- create the webhook (`headers = {{ key = "X-Webhook-Secret", value = s }}`)
+-- and it sends them with every delivery; `verify` checks one of them in
+-- constant time. `parse` reads a JSON or form delivery and names its event.
+--
+--     local ok = webhook.verify(headers, body, { header = "X-Webhook-Secret", secret = s })
+--     local event = webhook.parse(body, headers)
+--     if event.name == "message_received" then ... event.data.message ... end
+--
+-- @module unipile.webhook
+
+local cjson = require "cjson"
+
+local M = {}
+local json = cjson.new()
+
+--- Case-insensitive header lookup in a map (`{["X-A"] = "v"}`, values may
+-- be arrays as ngx.req.get_headers gives them) or an array of {name, value}.
+function M.header(headers, name)
+  if type(headers) ~= "table" then return nil end
+  local want = name:lower()
+  for k, v in pairs(headers) do
+    local key, value = k, v
+    if type(k) == "number" and type(v) == "table" then key, value = v[1] or v.name, v[2] or v.value end
+    if type(key) == "string" and key:lower() == want then
+      if type(value) == "table" then value = value[1] end
+      return value
+    end
+  end
+end
+
+-- Compare two strings in time that depends only on the length of `expected`.
+local function constant_time_equal(given, expected)
+  local n, m = #expected, #given
+  local diff = (n == m) and 0 or 1
+  for i = 1, n do
+    local a = expected:byte(i)
+    local b = given:byte(i) or 0
+    diff = diff + ((a == b) and 0 or 1)
+  end
+  return diff == 0
+end
+M.constant_time_equal = constant_time_equal
+
+--- Check a delivery's shared-secret header. `opts.header` (default
+-- "X-Webhook-Secret") and `opts.secret` (required). Returns true, or false
+-- and a reason that never contains the secret.
+function M.verify(headers, raw_body, opts)
+  local _ = raw_body -- part of the signature for a future signed scheme
+  opts = opts or {}
+  local secret = opts.secret
+  if type(secret) ~= "string" or secret == "" then error("webhook.verify: opts.secret is required", 2) end
+  local name = opts.header or "X-Webhook-Secret"
+  local given = M.header(headers, name)
+  if type(given) ~= "string" then return false, "missing header " .. name end
+  if not constant_time_equal(given, secret) then return false, "wrong value in header " .. name end
+  return true
+end
+
+local function unescape(s)
+  s = s:gsub("+", " ")
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function decode_form(body)
+  local out = {}
+  for pair in body:gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    k, v = unescape(k), unescape(v)
+    -- tables travel as JSON text inside form fields
+    if v:match("^%s*[%[{]") then
+      local ok, decoded = pcall(json.decode, v)
+      if ok then v = decoded end
+    end
+    out[k] = v
+  end
+  return out
+end
+
+local SOURCES = {
+  message_received = "messaging", message_read = "messaging", message_reaction = "messaging",
+  message_edited = "messaging", message_deleted = "messaging", message_delivered = "messaging",
+  mail_received = "email", mail_sent = "email", mail_moved = "email",
+  mail_opened = "email_tracking", mail_link_clicked = "email_tracking",
+  new_relation = "users",
+}
+
+--- Read a delivery. Returns `{ name =, source =, data = }` where `name` is
+-- the event (`message_received`, `mail_received`, `creation_success`,
+-- `credentials`, ...), `source` the webhook source and `data` the payload
+-- (for account status, the inner `AccountStatus` table). Raises on a body
+-- that is neither JSON nor a form.
+function M.parse(raw_body, headers)
+  if type(raw_body) ~= "string" or raw_body == "" then error("webhook.parse: empty body", 2) end
+  local ctype = (M.header(headers, "Content-Type") or ""):lower()
+  local payload
+  if ctype:find("x-www-form-urlencoded", 1, true) or
+     (not ctype:find("json", 1, true) and not raw_body:match("^%s*[{%[]")) then
+    payload = decode_form(raw_body)
+  else
+    local ok, decoded = pcall(json.decode, raw_body)
+    if not ok or type(decoded) ~= "table" then error("webhook.parse: body is not JSON", 2) end
+    payload = decoded
+  end
+  local status = payload.AccountStatus
+  if type(status) == "table" then
+    return { name = tostring(status.message or ""):lower(), source = "account_status", data = status, raw = payload }
+  end
+  local name = payload.event
+  return { name = name, source = SOURCES[name] or payload.source, data = payload, raw = payload }
+end
+
+return M
