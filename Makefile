@@ -20,6 +20,11 @@ test: deps
 demo: build
 	@$(LUA_ENV) $(LUA) bin/unipile-sandbox run -- $(LUA) examples/quickstart.lua
 
+docs: deps
+	@rm -rf build/docs-src build/docs && mkdir -p build/docs-src
+	@$(LUA_ENV) $(LUA) tools/gen_docs.lua build/docs-src
+	@ldoc -q . && echo "docs: build/docs/index.html"
+
 lint: deps
 	luacheck lua spec examples bin tools
 

@@ -4,7 +4,7 @@
 set -e
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev ca-certificates
 lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev
-lua-cjson lua-busted lua-socket luarocks lua-ldoc lua-check
+lua-cjson lua-busted lua-socket luarocks lua-ldoc lua-markdown lua-check
 nginx libnginx-mod-http-lua neovim valgrind"
 missing=""
 for p in $PACKAGES; do

@@ -63,6 +63,11 @@ else
   echo "FAIL asan build"; failed=$((failed + 1))
 fi
 
+echo "== reference docs"
+check docs sh -c 'make -s docs &&
+  n=$(cat build/docs/modules/client.*.html | grep -o "operation <code>[A-Za-z]*_[A-Za-z]*</code>" | sort -u | wc -l) &&
+  echo "$n operations documented" && [ "$n" -eq 90 ]'
+
 echo "== examples against the sandbox"
 for ex in examples/*.lua; do
   name=example-$(basename "$ex" .lua)
