@@ -86,6 +86,16 @@ describe("retries", function()
     assert.is_true(waited < 2.5, "waited " .. waited)
   end)
 
+  it("reads Retry-After as an HTTP date", function()
+    sb:fault { method = "GET", status = 503, retry_after = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 2) }
+    local t0 = support.now()
+    local res = client:request { path = "/api/v1/accounts" }
+    local waited = support.now() - t0
+    assert.are.equal(2, res.attempts)
+    assert.is_true(waited >= 0.9, "waited " .. waited)
+    assert.is_true(waited < 3.5, "waited " .. waited)
+  end)
+
   it("gives up when Retry-After is beyond the cap", function()
     sb:fault { method = "GET", status = 429, retry_after = "30" }
     local c = support.client { retry_after_max_ms = 2000 }
