@@ -50,6 +50,14 @@ function M.state()
   return s
 end
 
+--- Example params for every operation that work against the current
+-- state (GET /_sandbox/examples).
+function M.examples()
+  local body, code = require("socket.http").request(M.sandbox().url .. "/_sandbox/examples")
+  assert(code == 200, "GET /_sandbox/examples answered " .. tostring(code))
+  return require("cjson").decode(body)
+end
+
 --- The requests the sandbox recorded since the last reset or clear.
 function M.requests()
   return M.sandbox():requests()
