@@ -1,6 +1,6 @@
 /*
  * core.c - the unipile.core module table: version(), escape(), parse_url(),
- * now() and the multi constructor.  The transfer machinery lives in
+ * now(), sleep() and the multi constructor.  The transfer machinery lives in
  * multi.c and transfer.c.
  */
 #include <stdlib.h>
@@ -19,6 +19,18 @@ int64_t monotonic_ms(void) {
 static int core_now(lua_State *L) {
   lua_pushnumber(L, (lua_Number)monotonic_ms());
   return 1;
+}
+
+/* core.sleep(ms): block the thread; what a scheduler does when nothing is
+ * in flight and the next timer is ms away. */
+static int core_sleep(lua_State *L) {
+  lua_Number ms = luaL_checknumber(L, 1);
+  struct timespec ts;
+  if (!(ms > 0)) return 0;
+  ts.tv_sec = (time_t)(ms / 1000);
+  ts.tv_nsec = (long)((ms - (lua_Number)ts.tv_sec * 1000) * 1000000);
+  while (nanosleep(&ts, &ts) != 0) {} /* resume after a signal */
+  return 0;
 }
 
 static void set_string(lua_State *L, const char *key, const char *value) {
@@ -158,6 +170,7 @@ static const luaL_Reg core_functions[] = {
   { "escape", core_escape },
   { "parse_url", core_parse_url },
   { "now", core_now },
+  { "sleep", core_sleep },
   { "multi", multi_new },
   { NULL, NULL } };
 

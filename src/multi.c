@@ -195,6 +195,17 @@ static long retry_delay(multi_t *m, const transfer_t *t) {
   return delay / 2 + (long)(next_random(m) % (uint64_t)(jitter_span + 1));
 }
 
+/* A 429 with Retry-After speaks for the whole API key, not one request:
+ * hold every start of this multi (new transfers and retries alike) until
+ * the server's delay has passed. Transfers already running go on. */
+static void hold_queue_on_429(multi_t *m, const transfer_t *t) {
+  int64_t until;
+  if (t->code != CURLE_OK || t->status != 429 || t->retry_after <= 0) return;
+  if (t->retry_after > t->retry_after_max_ms / 1000) return;
+  until = monotonic_ms() + (int64_t)t->retry_after * 1000;
+  if (until > m->paused_until) m->paused_until = until;
+}
+
 /* Handles the attempts curl reports as ended; returns how many transfers
  * became done. */
 static int process_done(lua_State *L, multi_t *m) {
@@ -211,6 +222,7 @@ static int process_done(lua_State *L, multi_t *m) {
     t = (transfer_t *)priv;
     transfer_collect(t, code);
     curl_multi_remove_handle(m->multi, e); /* msg is invalid from here */
+    hold_queue_on_429(m, t);
     if (t->cancel_requested) {
       t->state = T_WAITING; /* no longer in curl */
       cancel_now(L, m, t, "cancelled");

@@ -10,6 +10,7 @@ local errors = require "unipile.errors"
 local encode = require "unipile.encode"
 local registry = require "unipile.registry"
 local pager = require "unipile.pager"
+local scheduler = require "unipile.scheduler"
 
 local json = cjson.new()
 json.encode_sparse_array(true)
@@ -120,13 +121,15 @@ function Client:__tostring()
   return "unipile.Client(" .. self.base.url .. ")"
 end
 
---- Wait `ms` milliseconds, driving this client's transfers meanwhile.
+--- Wait `ms` milliseconds. Inside `unipile.run` other tasks go on
+-- meanwhile; outside, this client's own transfers are driven.
 function Client:sleep(ms)
+  if scheduler.in_task() then return scheduler.sleep(ms) end
   local deadline = core.now() + ms
   while true do
     local left = deadline - core.now()
     if left <= 0 then return end
-    self.multi:perform(left)
+    if self.multi:pending() > 0 then self.multi:perform(left) else core.sleep(left) end
   end
 end
 
@@ -264,15 +267,27 @@ function Client:transfer_spec(spec)
   return req
 end
 
--- Run one transfer to completion on this client's multi handle.
-function Client:perform(spec)
+-- A request in flight: `wait()` returns what the synchronous call would.
+local Pending = {}
+Pending.__index = Pending
+
+function Pending:wait()
+  if not self.response then
+    scheduler.await(self.client.multi, self.transfer)
+    local response, err = to_response(self.transfer:result(), self.spec)
+    if not response then error(err, 0) end
+    self.response = response
+  end
+  if self.body_only then return self.response.body end
+  return self.response
+end
+
+-- Start one transfer on this client's multi handle, and give curl a first
+-- turn at once so the request is on the wire while the caller goes on.
+function Client:start(spec)
   local transfer = self.multi:add(self:transfer_spec(spec))
-  local multi = self.multi
-  while not transfer:done() do multi:perform(1000) end
-  local res = transfer:result()
-  local response, err = to_response(res, spec)
-  if not response then error(err, 0) end
-  return response
+  self.multi:perform(0)
+  return setmetatable({ client = self, transfer = transfer, spec = spec }, Pending)
 end
 
 local REQUEST_OPTS = {
@@ -305,6 +320,13 @@ end
 -- configured prefix. Returns `{ status, headers, body }` (body decoded when
 -- JSON); raises an error object otherwise.
 function Client:request(spec)
+  return self:start_request(spec):wait()
+end
+
+--- Like `request`, but returns at once with a pending request whose
+-- `:wait()` gives the response (inside `unipile.run`, other tasks run
+-- while it waits).
+function Client:start_request(spec)
   local where = spec and spec.operation or "request"
   if type(spec) ~= "table" then errors.usage(where, "request needs a table") end
   for k in pairs(spec) do
@@ -352,7 +374,7 @@ function Client:request(spec)
     end
     headers[#headers + 1] = "Idempotency-Key: " .. key
   end
-  return self:perform {
+  return self:start {
     url = url, method = method, headers = headers, body = body, parts = parts,
     output = spec.output, raw = spec.raw, operation = spec.operation,
     path_only = path, idempotent = spec.idempotency_key ~= nil, opts = spec,
@@ -427,17 +449,21 @@ end
 function Client:paginate(operation_id, params, opts)
   local op, where = lookup(operation_id)
   if not op.paginated then errors.usage(where, "operation is not paginated") end
-  M.split_params(op, params, where)
   params, opts = params or {}, opts or {}
+  local check = {}
+  for k, v in pairs(params) do if k ~= "prefetch" then check[k] = v end end
+  M.split_params(op, check, where)
   local max_items = params.max_items or opts.max_items
   if max_items ~= nil and (type(max_items) ~= "number" or max_items < 1 or max_items ~= math.floor(max_items)) then
     errors.usage(where, "'max_items' must be a positive integer", "max_items")
   end
   local first = {}
-  for k, v in pairs(params) do if k ~= "max_items" then first[k] = v end end
+  for k, v in pairs(params) do if k ~= "max_items" and k ~= "prefetch" then first[k] = v end end
   if max_items and first.limit == nil and op.max_limit then first.limit = math.min(max_items, op.max_limit) end
-  local function fetch(p) return self:call(op.id, p, opts) end
-  return fetch, first, { max_items = max_items, where = where }
+  local function start(p) return self:start_call(op.id, p, opts) end
+  local prefetch = opts.prefetch
+  if prefetch == nil then prefetch = params.prefetch end
+  return start, first, { max_items = max_items, where = where, prefetch = prefetch ~= false }
 end
 
 --- Page iterator for a paginated operation: yields `page, next_cursor,
@@ -458,11 +484,17 @@ end
 -- `retries`, `idempotency_key`, `headers`). Returns the decoded body (or the
 -- bytes of a binary operation, or the response when streamed to `output`).
 function Client:call(operation_id, params, opts)
+  return self:start_call(operation_id, params, opts):wait()
+end
+
+--- Like `call`, but returns at once with a pending request; its `:wait()`
+-- returns what `call` would (or raises).
+function Client:start_call(operation_id, params, opts)
   local op, where = lookup(operation_id)
   opts = opts or {}
   if type(opts) ~= "table" then errors.usage(where, "options must be a table") end
   for k in pairs(opts) do
-    if not CALL_OPTS[k] and k ~= "max_items" then errors.usage(where, "unknown option '" .. tostring(k) .. "'", k) end
+    if not CALL_OPTS[k] and k ~= "max_items" and k ~= "prefetch" then errors.usage(where, "unknown option '" .. tostring(k) .. "'", k) end
   end
   if opts.idempotency_key ~= nil and not op.idempotency then
     errors.usage(where, "this operation does not take an Idempotency-Key", "idempotency_key")
@@ -481,9 +513,9 @@ function Client:call(operation_id, params, opts)
   elseif op.body == "multipart" then
     spec.multipart, spec.json_fields = values.body, op.json_fields
   end
-  local response = self:request(spec)
-  if opts.output then return response end
-  return response.body
+  local pending = self:start_request(spec)
+  pending.body_only = not opts.output
+  return pending
 end
 
 return M

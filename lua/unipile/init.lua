@@ -8,6 +8,7 @@
 
 local client = require "unipile.client"
 local errors = require "unipile.errors"
+local scheduler = require "unipile.scheduler"
 
 local M = {
   VERSION = client.VERSION,
@@ -18,6 +19,11 @@ local M = {
   is_error = errors.is,
   operations = require "unipile.registry",
   webhook = require "unipile.webhook",
+  -- concurrency (see unipile.scheduler)
+  run = scheduler.run,
+  spawn = scheduler.spawn,
+  map = scheduler.map,
+  sleep = scheduler.sleep,
 }
 
 return M

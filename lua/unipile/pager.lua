@@ -8,6 +8,7 @@
 
 local cjson = require "cjson"
 local errors = require "unipile.errors"
+local scheduler = require "unipile.scheduler"
 
 local M = {}
 local null = cjson.null
@@ -42,45 +43,59 @@ local function take(page, items, n)
   return trimmed, kept
 end
 
---- Page iterator: `for page, next_cursor, cursor in M.pages(fetch, params, info) do`.
--- `fetch(params)` returns one decoded page; `params.cursor` starts from a
--- saved cursor; `info.max_items` caps the total number of items; `info.where`
--- names the operation in errors. Each step yields the page, the cursor of
--- the next page (nil on the last) and the cursor that fetched this page.
-function M.pages(fetch, params, info)
+local function with_cursor(params, cursor)
+  local p = copy(params)
+  p.cursor = cursor
+  return p
+end
+
+--- Page iterator: `for page, next_cursor, cursor in M.pages(start, params, info) do`.
+-- `start(params)` sends the request for one page and returns a pending
+-- request whose `:wait()` gives the decoded page; `params.cursor` starts
+-- from a saved cursor; `info.max_items` caps the total number of items;
+-- `info.prefetch` asks for page N+1 as soon as page N has arrived (one page
+-- ahead, never more); `info.where` names the operation in errors. Each
+-- step yields the page, the cursor of the next page (nil on the last) and
+-- the cursor that fetched this page.
+function M.pages(start, params, info)
   params = copy(params)
   local max_items = info.max_items
-  return coroutine.wrap(function()
+  return scheduler.wrap(function()
     local cursor = usable(params.cursor)
     local seen, count = {}, 0
     if cursor then seen[cursor] = true end
+    local pending = start(with_cursor(params, cursor))
     while true do
-      local p = copy(params)
-      p.cursor = cursor
-      local page = fetch(p)
+      local page = pending:wait()
+      pending = nil
       local items, next_cursor = M.read(page)
       if max_items and count + #items >= max_items then
         page, items = take(page, items, max_items - count)
         next_cursor = nil
       end
       count = count + #items
+      local repeated = next_cursor and seen[next_cursor]
+      if next_cursor and not repeated then
+        seen[next_cursor] = true
+        if info.prefetch then pending = start(with_cursor(params, next_cursor)) end
+      end
       coroutine.yield(page, next_cursor, cursor)
       if not next_cursor then return end
-      if seen[next_cursor] then
+      if repeated then
         error(errors.new { kind = "decode", type = "unipile/repeated_cursor", operation = info.where,
           message = "the server sent a cursor it had already sent; stopping to avoid an endless loop",
           cursor = next_cursor }, 0)
       end
-      seen[next_cursor] = true
+      pending = pending or start(with_cursor(params, next_cursor))
       cursor = next_cursor
     end
   end)
 end
 
---- Item iterator over `M.pages`: `for item in M.each(fetch, params, info) do`.
-function M.each(fetch, params, info)
-  local pages = M.pages(fetch, params, info)
-  return coroutine.wrap(function()
+--- Item iterator over `M.pages`: `for item in M.each(start, params, info) do`.
+function M.each(start, params, info)
+  local pages = M.pages(start, params, info)
+  return scheduler.wrap(function()
     for page in pages do
       for _, item in ipairs((M.read(page))) do coroutine.yield(item) end
     end

@@ -1,0 +1,264 @@
+--- Many requests at once: a coroutine scheduler over the clients' curl
+-- multi handles. Inside a task, a request yields while its transfer is in
+-- flight, so sequential code reads like blocking code and other tasks run
+-- meanwhile.
+--
+--     unipile.run(function()
+--       local a = unipile.spawn(function() return client.chats:list() end)
+--       local b = unipile.spawn(function() return client.accounts:list() end)
+--       print(#a:join().items, #b:join().items)
+--     end)
+--
+--     local results, errors = unipile.map(ids, function(id)
+--       return client.users:get_profile { identifier = id, account_id = acc }
+--     end, { concurrency = 16 })
+--
+-- The loop is split in two so event loops can drive it: `step()` does all
+-- that can be done now without blocking and says how long until more can be
+-- done; `run()` blocks between steps, the Neovim driver arms a timer.
+-- @module unipile.scheduler
+
+local core = require "unipile.core"
+
+local M = {}
+
+local WAIT = setmetatable({}, { __tostring = function() return "unipile.scheduler.WAIT" end })
+M.WAIT = WAIT
+
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
+
+local current               -- the scheduler whose task is being resumed
+local passthrough = setmetatable({}, { __mode = "k" })  -- our iterator coroutines
+
+local Task = {}
+Task.__index = Task
+
+local Scheduler = {}
+Scheduler.__index = Scheduler
+
+--- A new scheduler (most code uses `unipile.run` instead).
+function M.new()
+  return setmetatable({
+    ready = {},            -- tasks to resume, in order
+    waits = {},            -- task → { multi =, transfer = } | { until_ms = } | { join = task }
+    multis = {},           -- multi → number of tasks waiting on it
+    alive = 0,
+  }, Scheduler)
+end
+
+--- The scheduler running the current task, if any.
+function M.current() return current end
+
+-- True when a yield from here reaches the running task: we are in its
+-- coroutine, or in one of our pass-through iterators resumed from it.
+local function in_task()
+  if not current then return false end
+  local co = coroutine.running()
+  return co ~= nil and (co == current.running.co or passthrough[co] == true)
+end
+M.in_task = in_task
+
+function Scheduler:spawn(fn, ...)
+  local args = pack(...)
+  local task = setmetatable({ scheduler = self, joiners = {} }, Task)
+  task.co = coroutine.create(function() return fn(unpack(args, 1, args.n)) end)
+  self.alive = self.alive + 1
+  self.ready[#self.ready + 1] = task
+  return task
+end
+
+function Scheduler:finish(task, ok, results)
+  task.done, task.ok = true, ok
+  if ok then task.results = results else task.error = results[1] end
+  self.alive = self.alive - 1
+  for _, joiner in ipairs(task.joiners) do
+    self.waits[joiner] = nil
+    self.ready[#self.ready + 1] = joiner
+  end
+  task.joiners = {}
+end
+
+function Scheduler:park(task, kind, a, b)
+  if kind == "transfer" then
+    self.waits[task] = { multi = a, transfer = b }
+    self.multis[a] = (self.multis[a] or 0) + 1
+  elseif kind == "sleep" then
+    self.waits[task] = { until_ms = a }
+  elseif kind == "join" then
+    if a.done then self.ready[#self.ready + 1] = task return end
+    self.waits[task] = { join = a }
+    a.joiners[#a.joiners + 1] = task
+  end
+end
+
+function Scheduler:resume(task)
+  local previous = current
+  current, self.running = self, task
+  local r = pack(coroutine.resume(task.co))
+  current, self.running = previous, nil
+  if not r[1] then
+    self:finish(task, false, { r[2] })
+  elseif coroutine.status(task.co) == "dead" then
+    self:finish(task, true, pack(unpack(r, 2, r.n)))
+  elseif r[2] == WAIT then
+    self:park(task, r[3], r[4], r[5])
+  else
+    self:finish(task, false, { "unipile.scheduler: a task yielded a value of its own;"
+      .. " use unipile.spawn for concurrency, not coroutine.yield" })
+  end
+end
+
+-- Move tasks whose wait is over to the ready list.
+function Scheduler:wake(now)
+  for task, w in pairs(self.waits) do
+    if (w.transfer and w.transfer:done()) or (w.until_ms and w.until_ms <= now) then
+      self.waits[task] = nil
+      if w.multi then
+        local n = self.multis[w.multi] - 1
+        self.multis[w.multi] = n > 0 and n or nil
+      end
+      self.ready[#self.ready + 1] = task
+    end
+  end
+end
+
+--- Do everything possible now without blocking. Returns the number of
+-- milliseconds after which another step is useful (0: at once), or nil
+-- when every task is done.
+function Scheduler:step()
+  for multi in pairs(self.multis) do multi:perform(0) end
+  self:wake(core.now())
+  while #self.ready > 0 do
+    local batch = self.ready
+    self.ready = {}
+    for _, task in ipairs(batch) do self:resume(task) end
+    for multi in pairs(self.multis) do multi:perform(0) end
+    self:wake(core.now())
+  end
+  if self.alive == 0 then return nil end
+  local wait, now = 1000, core.now()
+  for _, w in pairs(self.waits) do
+    if w.until_ms then wait = math.min(wait, math.max(0, w.until_ms - now)) end
+  end
+  for multi in pairs(self.multis) do
+    local t = multi:timeout()
+    if t >= 0 then wait = math.min(wait, t) end
+  end
+  return wait
+end
+
+--- Step until every task is done, blocking in curl (or sleeping) between
+-- steps.
+function Scheduler:loop()
+  while true do
+    local wait = self:step()
+    if wait == nil then return end
+    if wait > 0 then
+      local only, count = nil, 0
+      for multi in pairs(self.multis) do only, count = multi, count + 1 end
+      if count == 1 then
+        only:perform(wait)          -- wakes as soon as a socket is ready
+      elseif count > 1 then
+        only:perform(math.min(wait, 2))
+      else
+        core.sleep(wait)
+      end
+    end
+  end
+end
+
+--- Wait for a task and return its results; raise its error.
+function Task:join()
+  if not self.done then
+    if not in_task() then error("unipile: join() must be called from inside unipile.run", 2) end
+    coroutine.yield(WAIT, "join", self)
+  end
+  if not self.ok then error(self.error, 0) end
+  return unpack(self.results, 1, self.results.n)
+end
+
+--- Wait for a transfer: yields to the scheduler inside a task, otherwise
+-- drives the multi until the transfer is done.
+function M.await(multi, transfer)
+  if transfer:done() then return end
+  if in_task() then
+    coroutine.yield(WAIT, "transfer", multi, transfer)
+  else
+    while not transfer:done() do multi:perform(1000) end
+  end
+end
+
+--- Sleep `ms`: other tasks run meanwhile inside a task.
+function M.sleep(ms)
+  if ms <= 0 then return end
+  if in_task() then
+    coroutine.yield(WAIT, "sleep", core.now() + ms)
+  else
+    core.sleep(ms)
+  end
+end
+
+--- Like `coroutine.wrap`, but scheduler yields from inside go through to
+-- the enclosing task, so an iterator can make requests inside `unipile.run`.
+function M.wrap(fn)
+  local co = coroutine.create(fn)
+  passthrough[co] = true
+  local function pass(r)
+    if not r[1] then error(r[2], 0) end
+    if coroutine.status(co) ~= "dead" and r[2] == WAIT then
+      return pass(pack(coroutine.resume(co, coroutine.yield(unpack(r, 2, r.n)))))
+    end
+    return unpack(r, 2, r.n)
+  end
+  return function(...) return pass(pack(coroutine.resume(co, ...))) end
+end
+
+--- Run `fn(...)` as a task and everything it spawns; return its results or
+-- raise its error. Inside a task, simply calls `fn`.
+function M.run(fn, ...)
+  if in_task() then return fn(...) end
+  local s = M.new()
+  local main = s:spawn(fn, ...)
+  s:loop()
+  if not main.ok then error(main.error, 0) end
+  return unpack(main.results, 1, main.results.n)
+end
+
+--- Start `fn(...)` as a concurrent task of the running scheduler; returns a
+-- task with `:join()`.
+function M.spawn(fn, ...)
+  if not in_task() then error("unipile.spawn must be called from inside unipile.run", 2) end
+  return current:spawn(fn, ...)
+end
+
+--- Call `fn(item, i)` for every item, at most `opts.concurrency` (default
+-- 8) at a time. Returns `results, errors`: arrays in the order of `list`;
+-- `errors[i]` is the error of item i (nil when it succeeded). Never raises
+-- for an item's error.
+function M.map(list, fn, opts)
+  local concurrency = (opts and opts.concurrency) or 8
+  if type(concurrency) ~= "number" or concurrency < 1 then error("map: concurrency must be >= 1", 2) end
+  return M.run(function()
+    local results, errors = {}, {}
+    local next_index, n = 1, #list
+    -- A pool of workers, each running one item at a time as a task of its
+    -- own, so an item's error ends that task only (no pcall: Lua 5.1
+    -- cannot yield across it).
+    local function worker()
+      while next_index <= n do
+        local i = next_index
+        next_index = i + 1
+        local task = M.spawn(fn, list[i], i)
+        if not task.done then coroutine.yield(WAIT, "join", task) end
+        if task.ok then results[i] = task.results[1] else errors[i] = task.error end
+      end
+    end
+    local workers = {}
+    for w = 1, math.min(concurrency, n) do workers[w] = M.spawn(worker) end
+    for _, w in ipairs(workers) do w:join() end
+    return results, errors
+  end)
+end
+
+return M
