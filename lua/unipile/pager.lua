@@ -96,7 +96,11 @@ end
 function M.each(start, params, info)
   local pages = M.pages(start, params, info)
   return scheduler.wrap(function()
-    for page in pages do
+    -- a while loop, not a generic for: PUC Lua 5.1 cannot yield from inside
+    -- a for-in iterator, and a page fetch inside unipile.run yields
+    while true do
+      local page = pages()
+      if page == nil then return end
       for _, item in ipairs((M.read(page))) do coroutine.yield(item) end
     end
   end)
