@@ -494,7 +494,9 @@ function Client:start_call(operation_id, params, opts)
   opts = opts or {}
   if type(opts) ~= "table" then errors.usage(where, "options must be a table") end
   for k in pairs(opts) do
-    if not CALL_OPTS[k] and k ~= "max_items" and k ~= "prefetch" then errors.usage(where, "unknown option '" .. tostring(k) .. "'", k) end
+    if not CALL_OPTS[k] and k ~= "max_items" and k ~= "prefetch" then
+      errors.usage(where, "unknown option '" .. tostring(k) .. "'", k)
+    end
   end
   if opts.idempotency_key ~= nil and not op.idempotency then
     errors.usage(where, "this operation does not take an Idempotency-Key", "idempotency_key")
