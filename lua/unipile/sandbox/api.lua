@@ -7,6 +7,7 @@
 local state = require "unipile.sandbox.state"
 local reply = require "unipile.sandbox.reply"
 local json = require "unipile.sandbox.json"
+local delivery = require "unipile.sandbox.delivery"
 
 local array, null = json.array, json.null
 
@@ -16,7 +17,8 @@ local M = {}
 -- Input
 
 -- Multipart parts that are files even when sent without a filename.
-local FILE_FIELDS = { attachments = true, voice_message = true, video_message = true }
+local FILE_FIELDS = { attachments = true, voice_message = true, video_message = true, picture = true,
+  cover_picture = true }
 
 local function present(v) return v ~= nil and v ~= "" and v ~= null end
 M.present = present
@@ -29,8 +31,27 @@ local function put(t, k, v)
   else t[k] = array({ old, v }) end
 end
 
---- Fields and files of multipart parts. `a[b]` names also fill `fields.a.b`
--- (`a[]` and `a[0]` append to the array `fields.a`); raw names stay too.
+-- Store `v` under `base[k1][k2]...` (`keys` from the bracket parts of a
+-- name): "" appends, digits index an array (0-based), other keys name fields.
+local function put_path(t, base, keys, v)
+  local node, key = t, base
+  for _, k in ipairs(keys) do
+    local child = node[key]
+    if type(child) ~= "table" then
+      child = (k == "" or k:match("^%d+$")) and array() or {}
+      node[key] = child
+    end
+    node = child
+    if k == "" then key = #node + 1
+    elseif k:match("^%d+$") then key = tonumber(k) + 1
+    else key = k end
+  end
+  if type(key) == "number" then node[key] = v else put(node, key, v) end
+end
+
+--- Fields and files of multipart parts. Bracket names fill nested tables:
+-- `a[b]` → `fields.a.b`, `a[b][c]` → `fields.a.b.c`, `a[]` appends to the
+-- array `fields.a`, `a[0][x]` → `fields.a[1].x`; raw names stay too.
 function M.form_fields(parts)
   local fields, files = {}, {}
   for _, p in ipairs(parts) do
@@ -38,13 +59,12 @@ function M.form_fields(parts)
       files[#files + 1] = p
     elseif p.name then
       put(fields, p.name, p.data)
-      local base, sub = p.name:match("^([^%[]+)%[([^%]]*)%]$")
-      if base and (sub == "" or sub:match("^%d+$")) then
-        put(fields, base, p.data)
-        if type(fields[base]) ~= "table" then fields[base] = array({ fields[base] }) end
-      elseif base then
-        if type(fields[base]) ~= "table" then fields[base] = {} end
-        put(fields[base], sub, p.data)
+      local base, rest = p.name:match("^([^%[]+)(%[.*%])$")
+      if base then
+        local keys = {}
+        for k in rest:gmatch("%[([^%]]*)%]") do keys[#keys + 1] = k end
+        if type(fields[base]) ~= "table" then fields[base] = nil end
+        put_path(fields, base, keys, p.data)
       end
     end
   end
@@ -56,6 +76,7 @@ local function header(rec, name)
   if type(v) == "table" then v = v[1] end
   return v
 end
+M.header = header
 
 -- Body fields and files, whatever the encoding the client chose.
 local function body_input(rec)
@@ -88,6 +109,13 @@ function M.context(op, params, rec)
     local fields, files, err = body_input(rec)
     if err then return nil, err end
     ctx.fields, ctx.files = fields, files
+    for name in pairs(op.json_fields) do -- multipart fields sent as JSON text
+      if type(fields[name]) == "string" and rec.parts then
+        local v = json.decode(fields[name])
+        if v == nil then return nil, reply.invalid(name, "must be JSON text (multipart field)") end
+        fields[name] = v
+      end
+    end
     for _, name in ipairs(op.body_fields) do
       -- (a name that is also a path param is required there, not here)
       if op.required[name] and not op.places[name].path and not present(fields[name]) then
@@ -171,17 +199,28 @@ local MATCH = {
   unread = function(v, o) return (o.unread_count > 0) == v end,
 }
 
--- Cursors are opaque to clients: base64 of the operation and the sort key
--- of the last item sent (keyset pagination, so writes between pages neither
--- repeat nor skip items).
-local function encode_cursor(op, key) return ngx.encode_base64(op.id .. "\n" .. key) end
+-- Cursors are opaque to clients: base64 of the operation, the sort key of
+-- the last item sent (keyset pagination, so writes between pages neither
+-- repeat nor skip items) and, for searches, the search they continue.
+local function encode_cursor(op, key, extra)
+  return ngx.encode_base64(op.id .. "\n" .. key .. (extra and "\n" .. extra or ""))
+end
 
 local function decode_cursor(op, s)
   local raw = type(s) == "string" and s ~= "" and ngx.decode_base64(s)
   if not raw then return nil end
-  local id, key = raw:match("^([^\n]+)\n(.*)$")
+  local id, key, extra = raw:match("^([^\n]+)\n([^\n]*)\n?(.*)$")
   if id ~= op.id then return nil end
-  return key
+  return key, extra ~= "" and extra or nil
+end
+
+--- The `extra` text a cursor of this operation carries, or nil (no cursor),
+-- or false (not a cursor of this list).
+function M.cursor_extra(op, s)
+  if s == nil then return nil end
+  local key, extra = decode_cursor(op, s)
+  if not key then return false end
+  return extra or nil
 end
 
 --- Sort key: newest first on `field`, ties broken by id.
@@ -189,22 +228,48 @@ function M.time_key(field)
   return function(o) return (o[field] ~= null and o[field] or "") .. "\1" .. o.id end
 end
 
---- Answer one page `{object, items, cursor}` of `objects`, applying `limit`,
--- `cursor` and every filter of PARSE that the operation lists in its query
--- params. opts: `time` (field for before/after and default order,
--- "timestamp"), `key` (sort key function), `asc` (ascending key order).
+--- An integer query argument in [lo, hi], or nil (absent), or false, error.
+function M.int_arg(ctx, name, lo, hi)
+  local v = ctx.args[name]
+  if v == nil then return nil end
+  local n = type(v) == "string" and v:match("^%d+$") and tonumber(v)
+  if not n or n < lo or (hi and n > hi) then
+    return false, reply.invalid(name, hi and string.format("must be an integer between %d and %d", lo, hi)
+      or string.format("must be an integer >= %d", lo))
+  end
+  return n
+end
+
+-- How the cursor+paging lists report their page (shared/api/NOTES.md):
+-- "count" paging{page_count} (the default), "total" paging{page_count,
+-- total_count}, "comments" total_items + paging{start,page_count,total_count},
+-- "search" paging{start,page_count,total_count}, "inside" the cursor too goes
+-- inside paging{cursor,start,page_count,total_count}.
+local PAGING = {
+  PostsController_listAllComments = "comments",
+  PostsController_listAllReactions = "inside",
+  LinkedinController_getJobPostings = "total",
+  LinkedinController_getJobApplicants = "total",
+  LinkedinController_search = "search",
+}
+
+--- Answer one page of `objects`, applying `limit`, `cursor` (or `offset`)
+-- and every filter of PARSE that the operation lists in its query params,
+-- in the shape of the operation's `paginated` kind: `{object, items,
+-- cursor}`, the cursor+paging variants, `{data, next_cursor}`, or `{object,
+-- items}` for lists without pagination. opts: `time` (field for
+-- before/after and default order, "timestamp"), `key` (sort key function),
+-- `asc` (ascending key order), `cursor` (a cursor from elsewhere than the
+-- query, e.g. the body), `cursor_extra` (text carried by the next cursor),
+-- `view` (function applied to the items sent), `extra` (fields added to the
+-- answer).
 function M.page(ctx, object, objects, opts)
   opts = opts or {}
   local op, args = ctx.op, ctx.args
   local max = op.max_limit or 250
-  local limit = math.min(100, max)
-  if args.limit ~= nil then
-    local n = type(args.limit) == "string" and args.limit:match("^%d+$") and tonumber(args.limit)
-    if not n or n < 1 or n > max then
-      return reply.invalid("limit", string.format("must be an integer between 1 and %d", max))
-    end
-    limit = n
-  end
+  local limit, lerr = M.int_arg(ctx, "limit", 1, max)
+  if limit == false then return lerr end
+  limit = limit or math.min(100, max)
   local tests = {}
   for _, name in ipairs(op.query_params) do
     if args[name] ~= nil and PARSE[name] then
@@ -213,39 +278,79 @@ function M.page(ctx, object, objects, opts)
       tests[#tests + 1] = { MATCH[name], v }
     end
   end
+  local raw = opts.cursor
+  if raw == nil and op.places.cursor then raw = args.cursor end
   local from
-  if args.cursor ~= nil then
-    from = decode_cursor(op, args.cursor)
+  if raw ~= nil then
+    from = decode_cursor(op, raw)
     if not from then return reply.invalid("cursor", "not a cursor returned by this list") end
+  end
+  local offset
+  if op.places.offset and not from then
+    local oerr
+    offset, oerr = M.int_arg(ctx, "offset", 0)
+    if offset == false then return oerr end
   end
   local tf, asc = opts.time or "timestamp", opts.asc
   local key = opts.key or M.time_key(tf)
   local items = {}
   for _, o in ipairs(objects) do
-    local k = key(o)
-    local keep = not from or (asc and k > from) or (not asc and k < from)
+    local keep = true
     for _, t in ipairs(tests) do keep = keep and t[1](t[2], o, tf) end
-    if keep then items[#items + 1] = { k, o } end
+    if keep then items[#items + 1] = { key(o), o } end
   end
   table.sort(items, function(a, b)
     if asc then return a[1] < b[1] end
     return a[1] > b[1]
   end)
+  local first = (offset or 0) + 1
+  if from then
+    first = #items + 1
+    for i, it in ipairs(items) do
+      if (asc and it[1] > from) or (not asc and it[1] < from) then first = i; break end
+    end
+  end
   local out = array()
-  for i = 1, math.min(limit, #items) do out[i] = items[i][2] end
-  local cursor = #items > limit and encode_cursor(op, items[limit][1]) or null
-  return reply.ok({ object = object, items = out, cursor = cursor })
+  local last = math.min(#items, first + limit - 1)
+  for i = first, last do out[#out + 1] = opts.view and opts.view(items[i][2]) or items[i][2] end
+  local cursor = last < #items and last >= first and encode_cursor(op, items[last][1], opts.cursor_extra) or null
+  local body
+  if op.paginated == "data+next_cursor" then
+    body = { data = out, next_cursor = cursor }
+  else
+    body = { object = object, items = out }
+    local total, start = #items, first - 1
+    local shape = PAGING[op.id] or "count"
+    if op.paginated == "cursor" then
+      body.cursor = cursor
+    elseif op.paginated == "cursor+paging" and shape == "inside" then
+      body.paging = { cursor = cursor, start = start, page_count = #out, total_count = total }
+    elseif op.paginated == "cursor+paging" then
+      body.cursor = cursor
+      if shape == "count" then body.paging = { page_count = #out }
+      elseif shape == "total" then body.paging = { page_count = #out, total_count = total }
+      else body.paging = { start = start, page_count = #out, total_count = total } end
+      if shape == "comments" then body.total_items = total end
+    end
+  end
+  for k, v in pairs(opts.extra or {}) do body[k] = v end
+  return reply.ok(body)
 end
 
 ---------------------------------------------------------------------------
 -- Objects by id
 
-local WHAT = { accounts = "Account", chats = "Chat", messages = "Message", attendees = "Attendee" }
+local WHAT = { accounts = "Account", chats = "Chat", messages = "Message", attendees = "Attendee",
+  people = "User", invitations_sent = "Invitation", invitations_received = "Invitation", companies = "Company",
+  posts = "Post", comments = "Comment", reactions = "Reaction", projects = "Hiring project", jobs = "Job posting",
+  applicants = "Applicant", folders = "Folder", emails = "Email", calendars = "Calendar", events = "Event",
+  webhooks = "Webhook" }
 
---- The object `id` of collection `kind`, or nil, 404 response.
-function M.fetch(kind, id)
+--- The object `id` of collection `kind`, or nil, 404 response. With
+-- `account` (an Account), the object must belong to it.
+function M.fetch(kind, id, account)
   local o = state.get()[kind][id]
-  if o then return o end
+  if o and (not account or o.account_id == account.id) then return o end
   return nil, reply.not_found(WHAT[kind] or kind, id)
 end
 
@@ -268,6 +373,54 @@ function M.deleter(kind, param, object, remove)
   end
 end
 
+local FAMILY_NAMES = { messaging = "messaging", social = "users and posts", linkedin = "LinkedIn features",
+  mail = "emails", calendar = "calendars" }
+
+--- The account named by `account_id` (query, then body), checked against a
+-- feature family of state.FAMILIES: nil, 400 when required and missing (or
+-- nil, nil when `optional`), 404 when unknown, 422 errors/invalid_account
+-- when the account has no such feature.
+function M.account(ctx, family, optional)
+  local id = ctx.args.account_id
+  if not present(id) then id = ctx.fields.account_id end
+  if not present(id) then
+    if optional then return nil end
+    return nil, reply.missing("account_id")
+  end
+  if type(id) ~= "string" then return nil, reply.invalid("account_id", "must be a single account id") end
+  local a = state.get().accounts[id]
+  if not a then return nil, reply.not_found("Account", id) end
+  if family and not state.FAMILIES[family][a.type] then
+    return nil, reply.error(422, "invalid_account",
+      string.format("Account %s (%s) is not designed for %s.", a.id, a.type, FAMILY_NAMES[family] or family))
+  end
+  return a
+end
+
+--- A shallow copy of `o` without the keys of `hide` (a set).
+function M.without(o, hide)
+  local c = {}
+  for k, v in pairs(o) do
+    if not hide[k] then c[k] = v end
+  end
+  return c
+end
+
+--- Field `name` as one of `values` (array), or `default` when absent;
+-- nil, 400 otherwise.
+function M.enum(value, name, values, default)
+  if value == nil or value == null or value == "" then
+    if default ~= nil then return default end
+    return nil, reply.missing(name)
+  end
+  for _, v in ipairs(values) do
+    if value == v then return v end
+  end
+  return nil, reply.invalid(name, "must be one of " .. table.concat(values, ", "))
+end
+
+M.time_arg = time_arg
+
 ---------------------------------------------------------------------------
 -- Posting messages (send, start chat, forward)
 
@@ -276,7 +429,7 @@ local EXT = { pdf = "application/pdf", png = "image/png", jpg = "image/jpeg", jp
   webm = "video/webm", ogg = "audio/ogg", mp3 = "audio/mpeg", m4a = "audio/mp4", wav = "audio/wav",
   txt = "text/plain", csv = "text/csv", json = "application/json", zip = "application/zip" }
 
-local function mimetype_of(part)
+function M.mimetype_of(part)
   local ct = part.content_type
   if ct and ct ~= "" and ct ~= "application/octet-stream" then return ct end
   local ext = (part.filename or ""):match("%.(%w+)$")
@@ -285,7 +438,7 @@ end
 
 -- Attachment entry (and stored bytes) for an uploaded part.
 local function upload(rng, part, message_id)
-  local mimetype = mimetype_of(part)
+  local mimetype = M.mimetype_of(part)
   local kind = part.name == "voice_message" and "audio" or part.name == "video_message" and "video"
     or state.kind_of(mimetype)
   local att = state.new_attachment(rng:id(), kind, mimetype, part.filename or part.name or "attachment",
@@ -294,13 +447,20 @@ local function upload(rng, part, message_id)
   return att
 end
 
---- Post a message from the account's own attendee into `chat`. opts: `text`,
+--- Post a message into `chat` and raise `message_received`. opts: `text`,
 -- `files` (multipart parts), `copy` (attachments of a forwarded message),
--- `quote` (a Message), `subject`, `message_type`. Returns the message.
+-- `quote` (a Message), `subject`, `message_type`, `sender` (an attendee;
+-- default the account's own, else the message is inbound: unseen, and the
+-- chat's unread count goes up). Returns the message.
 function M.post(chat, opts)
   local S = state.get()
   local rng = S.rng
-  local msg = state.new_message(rng, chat, state.self_attendee(chat.account_id), opts.text, state.now_ms())
+  local sender = opts.sender or state.self_attendee(chat.account_id)
+  local msg = state.new_message(rng, chat, sender, opts.text, state.now_ms())
+  if sender.is_self ~= 1 then
+    msg.seen = 0
+    chat.unread_count = chat.unread_count + 1
+  end
   for _, part in ipairs(opts.files or {}) do msg.attachments[#msg.attachments + 1] = upload(rng, part, msg.id) end
   for _, a in ipairs(opts.copy or {}) do
     local c = {}
@@ -319,6 +479,7 @@ function M.post(chat, opts)
   msg.message_type = opts.message_type or "MESSAGE"
   state.add("messages", msg)
   chat.timestamp = msg.timestamp
+  delivery.message("message_received", msg)
   return msg
 end
 

@@ -195,8 +195,9 @@ function Sandbox:call(method, path, body)
   return okd and data or text
 end
 
---- Rebuild the data set (`{seed=, size=, api_key=, latency_ms=}`); clears
--- requests and faults. Returns the new state.
+--- Rebuild the data set (`{seed=, size=, api_key=, latency_ms=,
+-- webhook_retry_ms=, webhook_timeout_ms=}`); clears requests, faults,
+-- deliveries and received hooks. Returns the new state.
 function Sandbox:reset(opts)
   local s = self:call("POST", "/_sandbox/reset", opts or {})
   self.api_key = s.api_key
@@ -218,6 +219,56 @@ function Sandbox:fault(f) return self:call("POST", "/_sandbox/faults", f) end
 function Sandbox:faults() return self:call("GET", "/_sandbox/faults").items end
 
 function Sandbox:clear_faults() return self:call("DELETE", "/_sandbox/faults") end
+
+--- `{ [operation_id] = params }` that succeed against the current state
+-- (GET /_sandbox/examples).
+function Sandbox:examples() return self:call("GET", "/_sandbox/examples") end
+
+local function query(t)
+  local out = {}
+  for k, v in pairs(t or {}) do out[#out + 1] = k .. "=" .. tostring(v):gsub("[^%w%-._~]", function(c)
+    return string.format("%%%02X", c:byte())
+  end) end
+  table.sort(out)
+  return #out > 0 and "?" .. table.concat(out, "&") or ""
+end
+
+--- Webhook delivery attempts, oldest first; `filter`: webhook_id, event, last.
+function Sandbox:deliveries(filter) return self:call("GET", "/_sandbox/deliveries" .. query(filter)).items end
+
+function Sandbox:clear_deliveries() return self:call("DELETE", "/_sandbox/deliveries") end
+
+--- URL of the sandbox's own webhook receiver `name`; `fail` = N answers 500
+-- to the first N deliveries.
+function Sandbox:hook_url(name, fail)
+  return self.url .. "/_sandbox/hook/" .. name .. (fail and fail > 0 and "?fail=" .. fail or "")
+end
+
+--- Requests the receiver got (all, or for `name`). With `wait = n`, polls
+-- until there are at least n of them or `timeout` seconds (5) passed.
+function Sandbox:hooks(name, opts)
+  opts = opts or {}
+  local deadline = socket.gettime() + (opts.timeout or 5)
+  while true do
+    local items = self:call("GET", "/_sandbox/hooks" .. query({ name = name })).items
+    if not opts.wait or #items >= opts.wait or socket.gettime() > deadline then return items end
+    socket.sleep(0.02)
+  end
+end
+
+--- A message from a chat's other member (`{chat_id, text, sender_id}`):
+-- stored, unseen, delivered to `messaging` webhooks as message_received.
+function Sandbox:inbound_message(t) return self:call("POST", "/_sandbox/inbound/message", t) end
+
+--- An email arriving in a mail account (`{account_id, from, subject, body,
+-- to, folder, attachments}`): stored unread, webhook mail_received.
+function Sandbox:inbound_email(t) return self:call("POST", "/_sandbox/inbound/email", t) end
+
+--- Change an account's status (`message`: OK, CREDENTIALS, ERROR...) and
+-- deliver the AccountStatus webhook.
+function Sandbox:account_status(id, message)
+  return self:call("POST", "/_sandbox/accounts/" .. id .. "/status", { message = message })
+end
 
 --- Environment of a process using this sandbox.
 function Sandbox:env()
@@ -273,8 +324,9 @@ end
 
 --- Start a sandbox. opts (all optional): `port` (default: a free one),
 -- `api_key` (default: random), `seed` (1), `size` (see state.lua),
--- `latency_ms` (added to every API request), `timeout` (s to wait for
--- nginx, 5), `keep` (true: never stopped by garbage collection).
+-- `latency_ms` (added to every API request), `webhook_retry_ms` (base
+-- delay of webhook retries, 1000), `webhook_timeout_ms` (30000), `timeout`
+-- (s to wait for nginx, 5), `keep` (true: never stopped by garbage collection).
 function M.start(opts)
   opts = opts or {}
   local nginx = find_nginx()
@@ -302,7 +354,8 @@ function M.start(opts)
   end
   if not wait_health(sb, opts.timeout or 5) then fail("the sandbox did not answer /_sandbox/health in time") end
   local rok, rerr = pcall(sb.reset, sb, { seed = opts.seed or 1, size = opts.size,
-    api_key = opts.api_key or random_key(), latency_ms = opts.latency_ms })
+    api_key = opts.api_key or random_key(), latency_ms = opts.latency_ms,
+    webhook_retry_ms = opts.webhook_retry_ms, webhook_timeout_ms = opts.webhook_timeout_ms })
   if not rok then fail("reset failed: " .. tostring(rerr)) end
   if sb.owned and newproxy then -- Lua 5.1/LuaJIT: tables have no __gc, a proxy does
     sb._gc = newproxy(true)

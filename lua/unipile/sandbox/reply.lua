@@ -21,7 +21,12 @@ local TITLES = {
   limit_exceeded = "Limit exceeded", auth_in_progress = "Authentication in progress",
   too_many_requests = "Too many requests", unexpected_error = "Unexpected error",
   feature_not_implemented = "Feature not implemented", proxy_error = "Proxy error",
-  service_unavailable = "Service unavailable",
+  service_unavailable = "Service unavailable", invalid_account = "Invalid account",
+  idempotency_conflict = "Idempotency conflict", invalid_checkpoint_solution = "Invalid checkpoint solution",
+  invalid_recipient = "Invalid recipient", already_invited_recently = "Already invited recently",
+  action_already_performed = "Action already performed", too_many_characters = "Too many characters",
+  unprocessable_entity = "Unprocessable entity", insufficient_credits = "Insufficient credits",
+  expired_link = "Expired link", invalid_folder = "Invalid folder",
 }
 
 -- The error type a bare status answers with (faults, unknown statuses).
@@ -59,9 +64,13 @@ function M.missing(param)
   return M.error(400, "missing_parameters", string.format("Missing parameter '%s'", param))
 end
 
---- Raw bytes (attachments, pictures).
-function M.bytes(data, content_type, status)
-  return { status = status or 200, body = data, content_type = content_type or "application/octet-stream" }
+--- Raw bytes (attachments, pictures, resumes); `filename` adds a
+-- Content-Disposition header.
+function M.bytes(data, content_type, status, filename)
+  local safe = filename and filename:gsub('["\\%c]', "_")
+  local headers = safe and { ["Content-Disposition"] = 'attachment; filename="' .. safe .. '"' }
+  return { status = status or 200, body = data, content_type = content_type or "application/octet-stream",
+    headers = headers }
 end
 
 --- The body string and content type of a response.

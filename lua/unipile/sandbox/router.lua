@@ -1,14 +1,18 @@
 --- Routes API requests through the operations table to the handlers.
 -- Handlers live in `unipile.sandbox.handlers.<group module>`, each a table
 -- operation_id → function(ctx); to cover a new group, add its module to
--- GROUPS (and its seed data to state.lua). Rows without a handler answer 501.
+-- GROUPS (and its seed data to a seed/ module). Rows without a handler
+-- answer 501. Operations marked `idempotency` in the table honour an
+-- Idempotency-Key header here.
 -- @module unipile.sandbox.router
 
 local registry = require "unipile.registry"
 local api = require "unipile.sandbox.api"
 local reply = require "unipile.sandbox.reply"
+local state = require "unipile.sandbox.state"
+local json = require "unipile.sandbox.json"
 
-local GROUPS = { "accounts", "messaging" }
+local GROUPS = { "accounts", "messaging", "users", "linkedin", "mail", "webhooks", "calendars" }
 
 local M = {}
 
@@ -48,7 +52,33 @@ function M.dispatch(rec)
   end
   local ctx, err = api.context(op, params, rec)
   if not ctx then return err end
+  if op.idempotency then return M.idempotent(ctx, handler) end
   return handler(ctx)
+end
+
+--- Run `handler` at most once per Idempotency-Key (1..255 characters) and
+-- operation: the same key with the same request (query, fields and files,
+-- whatever the multipart boundary) answers the first 2xx answer again, with
+-- `Idempotent-Replayed: true`; with another request, 409
+-- errors/idempotency_conflict. Failed answers are not kept.
+function M.idempotent(ctx, handler)
+  local key = api.header(ctx.rec, "idempotency-key")
+  if key == nil then return handler(ctx) end
+  if #key < 1 or #key > 255 then return reply.invalid("Idempotency-Key", "must be 1 to 255 characters") end
+  local files = {}
+  for i, f in ipairs(ctx.files) do files[i] = { f.name or "", f.filename or "", f.data } end
+  local digest = ngx.md5(json.encode({ ctx.args, ctx.fields, files }))
+  local store, slot = state.get().idempotency, ctx.op.id .. "\n" .. key
+  local seen = store[slot]
+  if seen and seen.digest ~= digest then
+    return reply.error(409, "idempotency_conflict",
+      "Idempotency-Key " .. key .. " was already used with another request.")
+  elseif seen then
+    return { status = seen.response.status, json = seen.response.json, headers = { ["Idempotent-Replayed"] = "true" } }
+  end
+  local resp = handler(ctx)
+  if resp.status >= 200 and resp.status < 300 then store[slot] = { digest = digest, response = resp } end
+  return resp
 end
 
 return M

@@ -2,7 +2,10 @@
 -- behind attachments, built deterministically from a seed and sizes, then
 -- changed by the API handlers. Objects are kept in their API shape (see
 -- docs/internals.md, "Sandbox data set"); what the API does not show (chat
--- members, attachment bytes) lives in side tables.
+-- members, attachment bytes) lives in side tables. The other groups (users
+-- and posts, LinkedIn, mail, calendars) seed their collections through the
+-- family modules in `seed/` (FAMILIES below), each from a generator of its
+-- own, so adding data to one family never changes the ids of another.
 -- Runs inside nginx (one worker, so one copy of the state) and uses `ngx`
 -- only for the clock of new objects.
 -- @module unipile.sandbox.state
@@ -15,12 +18,38 @@ local floor = math.floor
 
 local M = {}
 
-M.DEFAULT_SIZE = { accounts = 3, chats = 12, messages = 8, attendees = 4,
-  types = { "LINKEDIN", "WHATSAPP", "MAIL" } }
+M.DEFAULT_SIZE = { accounts = 4, chats = 12, messages = 8, attendees = 4,
+  types = { "LINKEDIN", "WHATSAPP", "MAIL", "GOOGLE_OAUTH" },
+  connecting = 3, -- accounts waiting on a checkpoint (2FA, IN_APP_VALIDATION, QRCODE)
+  people = 10, invitations = 2, companies = 2, posts = 3, comments = 2, reactions = 2, -- per social account
+  projects = 2, jobs = 4, applicants = 3, -- per LinkedIn account (applicants per listed job)
+  emails = 10, -- per mail account
+  calendars = 2, events = 6, -- per calendar account / per calendar
+  webhooks = 1, -- disabled webhooks (targets for deletes)
+}
+local COUNTS = { "accounts", "chats", "messages", "attendees", "connecting", "people", "invitations", "companies",
+  "posts", "comments", "reactions", "projects", "jobs", "applicants", "emails", "calendars", "events", "webhooks" }
 
 -- Providers that have chats (ChatsController_listAllChats `account_type`).
 M.MESSAGING = { LINKEDIN = true, WHATSAPP = true, INSTAGRAM = true, TELEGRAM = true,
   MESSENGER = true, TWITTER = true, SLACK = true }
+
+-- Account types by feature (the family an API group needs).
+M.FAMILIES = {
+  messaging = M.MESSAGING,
+  social = { LINKEDIN = true, INSTAGRAM = true },
+  linkedin = { LINKEDIN = true },
+  mail = { MAIL = true, GOOGLE_OAUTH = true, OUTLOOK = true, ICLOUD = true, EXCHANGE = true },
+  calendar = { GOOGLE_OAUTH = true, OUTLOOK = true, GOOGLE_CALENDAR = true },
+}
+
+-- Modules that seed the collections of a family (`seed/<name>.lua`), in order.
+local SEEDERS = { "social", "mail", "calendar", "webhooks" }
+
+-- Every collection of the data set (S[kind][id] = object).
+M.KINDS = { "accounts", "chats", "messages", "attendees", "people", "invitations_sent", "invitations_received",
+  "companies", "posts", "comments", "reactions", "projects", "jobs", "applicants", "folders", "emails",
+  "calendars", "events", "webhooks" }
 
 M.PROVIDERS = { "LINKEDIN", "WHATSAPP", "INSTAGRAM", "TELEGRAM", "MESSENGER", "TWITTER",
   "SLACK", "MAIL", "GOOGLE_OAUTH", "OUTLOOK", "ICLOUD", "EXCHANGE", "MOBILE", "GOOGLE_CALENDAR" }
@@ -44,6 +73,8 @@ local KINDS = {
 }
 
 local EPOCH = 1735689600 -- 2025-01-01T00:00:00Z: seeded activity ends here
+M.EPOCH = EPOCH
+M.FIRST, M.LAST, M.WORDS, M.KINDS_OF_FILES = FIRST, LAST, WORDS, KINDS
 
 --- ISO 8601 UTC with milliseconds, from milliseconds since the epoch.
 function M.iso(ms)
@@ -71,6 +102,7 @@ local function person(rng)
   local first, last = rng:pick(FIRST), rng:pick(LAST)
   return first .. " " .. last, (first .. "." .. last):lower()
 end
+M.person = person
 
 -- A provider-side id for a person on each network.
 local function provider_person_id(rng, t)
@@ -79,6 +111,7 @@ local function provider_person_id(rng, t)
   elseif t == "SLACK" then return "U" .. rng:id(10):upper()
   else return rng:digits(t == "TELEGRAM" and 10 or 16) end
 end
+M.provider_person_id = provider_person_id
 
 local function connection_params(rng, t, name, login, provider_id)
   local email = login .. "@example.com"
@@ -226,12 +259,13 @@ function M.blob_data(att_id)
   return b.data or prng.seeded_bytes(att_id, b.size, b.mimetype)
 end
 
-local function sentence(rng)
+local function sentence(rng, min, max)
   local t = {}
-  for i = 1, rng:int(2, 12) do t[i] = rng:pick(WORDS) end
+  for i = 1, rng:int(min or 2, max or 12) do t[i] = rng:pick(WORDS) end
   local s = table.concat(t, " ")
   return s:sub(1, 1):upper() .. s:sub(2) .. rng:pick({ ".", "!", "?", "" })
 end
+M.sentence = sentence
 
 -- Seed the chats of one messaging account.
 local function seed_chats(rng, account, self_att, size, ci0)
@@ -288,7 +322,10 @@ local function sizes(size)
   for k, v in pairs(M.DEFAULT_SIZE) do
     out[k] = size[k] ~= nil and size[k] or v
   end
-  for _, k in ipairs({ "accounts", "chats", "messages", "attendees" }) do
+  for k in pairs(size) do
+    assert(M.DEFAULT_SIZE[k] ~= nil, "unknown size key " .. tostring(k))
+  end
+  for _, k in ipairs(COUNTS) do
     out[k] = tonumber(out[k])
     assert(out[k] and out[k] >= 0 and out[k] == floor(out[k]) and out[k] <= 100000,
       "size." .. k .. " must be an integer in 0..100000")
@@ -302,25 +339,57 @@ local function sizes(size)
   return out
 end
 
---- Rebuild the data set. `opts`: seed, size, api_key. Raises on bad sizes.
+local function seeders()
+  local out = {}
+  for i, name in ipairs(SEEDERS) do out[i] = require("unipile.sandbox.seed." .. name) end
+  return out
+end
+
+-- Accounts waiting on a checkpoint at reset: type, checkpoint.
+local CONNECTING = { { "LINKEDIN", "2FA" }, { "INSTAGRAM", "IN_APP_VALIDATION" }, { "WHATSAPP", "QRCODE" } }
+
+--- Rebuild the data set. `opts`: seed, size. Raises on bad sizes.
 function M.reset(opts)
   opts = opts or {}
   local size = sizes(opts.size)
   local seed = opts.seed or 1
   local rng = prng.new(seed)
   S = { seed = seed, size = size, rng = rng, clock = 0, sync = {},
-    accounts = {}, chats = {}, messages = {}, attendees = {},
-    members = {}, blobs = {}, self_of = {}, account_order = {} }
+    members = {}, blobs = {}, self_of = {}, account_order = {},
+    account_data = {}, -- account id → { checkpoint=, owner=, inmail=, leads=, proxy= }
+    idempotency = {}, hosted = {} }
+  for _, k in ipairs(M.KINDS) do S[k] = S[k] or {} end
   for ai = 1, size.accounts do
     local t = size.types[(ai - 1) % #size.types + 1]
     local created = (EPOCH - 200 * 86400 + ai * 86400) * 1000 + rng:int(0, 86399999)
     M.create_account(t, created, ai * 1000)
   end
+  for ci = 1, size.connecting do
+    local c = CONNECTING[(ci - 1) % #CONNECTING + 1]
+    local account = M.create_account(c[1], (EPOCH - 86400 + ci * 60) * 1000)
+    M.checkpoint(account, c[2], "create")
+  end
+  for _, seeder in ipairs(seeders()) do
+    if seeder.seed_global then seeder.seed_global(size) end
+  end
   return S
 end
 
+--- A generator of its own for `family` and `key` (same seed → same values,
+-- whatever the other families draw).
+function M.rng_for(family, key) return prng.new(tostring(S.seed) .. ":" .. family .. ":" .. key) end
+
+--- Per-account data the API shows only through other objects.
+function M.account_data(account_id)
+  local d = S.account_data[account_id]
+  if not d then d = {}; S.account_data[account_id] = d end
+  return d
+end
+
 --- Add an account (with its self attendee and, for messaging providers, its
--- seeded chats). Used by reset and by POST /accounts (no chats then).
+-- seeded chats). Used by reset and by POST /accounts (no chats then). The
+-- family seeders add the rest: content when `seed_chats_base` is given
+-- (reset), structure only (folders, calendars) otherwise.
 function M.create_account(t, created_ms, seed_chats_base)
   local rng = S.rng
   local account, provider_id = M.new_account(rng, t, created_ms or M.now_ms())
@@ -329,7 +398,42 @@ function M.create_account(t, created_ms, seed_chats_base)
   local self_att = add("attendees", M.new_attendee(rng, account, provider_id, account.name, true))
   S.self_of[account.id] = self_att.id
   if seed_chats_base and M.MESSAGING[t] then seed_chats(rng, account, self_att, S.size, seed_chats_base) end
+  for _, seeder in ipairs(seeders()) do
+    if seeder.seed_account then seeder.seed_account(account, seed_chats_base ~= nil) end
+  end
   return account
+end
+
+--- Status of every source of an account (OK, CONNECTING, CREDENTIALS...).
+function M.set_status(account, status)
+  for _, s in ipairs(account.sources) do s.status = status end
+end
+
+local QR_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+--- Start a checkpoint on `account` (`intent`: "create" or "reconnect");
+-- returns the `checkpoint` object of the API answer. A create intent leaves
+-- the account CONNECTING until it is solved.
+function M.checkpoint(account, kind, intent)
+  local rng = S.rng
+  local cp = { type = kind, intent = intent, provider = account.type, polls = 0 }
+  if kind == "2FA" then cp.source = "APP"
+  elseif kind == "QRCODE" then
+    local t = {}
+    for i = 1, 64 do
+      local k = rng:int(1, #QR_CHARS)
+      t[i] = QR_CHARS:sub(k, k)
+    end
+    cp.qrcode = "2@" .. table.concat(t) .. "," .. rng:id(43) .. "=," .. rng:id(43) .. "="
+  end
+  M.account_data(account.id).checkpoint = cp
+  if intent == "create" then M.set_status(account, "CONNECTING") end
+  return M.checkpoint_view(cp)
+end
+
+--- The API view of a pending checkpoint.
+function M.checkpoint_view(cp)
+  return { type = cp.type, source = cp.source, qrcode = cp.qrcode }
 end
 
 --- The self attendee of an account.
@@ -351,6 +455,11 @@ function M.select(kind, pred)
     if not pred or pred(o) then out[#out + 1] = o end
   end
   return out
+end
+
+--- Objects of a collection that belong to an account (any order).
+function M.of_account(kind, account_id, pred)
+  return M.select(kind, function(o) return o.account_id == account_id and (not pred or pred(o)) end)
 end
 
 --- Find an attendee by Unipile id or provider id (optionally within an account).
@@ -376,8 +485,12 @@ end
 
 function M.delete_account(id)
   for _, c in ipairs(M.select("chats", function(c) return c.account_id == id end)) do M.delete_chat(c.id) end
-  for _, a in ipairs(M.select("attendees", function(a) return a.account_id == id end)) do S.attendees[a.id] = nil end
-  S.accounts[id], S.self_of[id] = nil, nil
+  for _, kind in ipairs(M.KINDS) do
+    if kind ~= "accounts" and kind ~= "chats" then
+      for _, o in ipairs(M.of_account(kind, id)) do S[kind][o.id] = nil end
+    end
+  end
+  S.accounts[id], S.self_of[id], S.account_data[id] = nil, nil, nil
 end
 
 -- Newest first, as the API lists messages and chats.
@@ -412,8 +525,10 @@ function M.summary()
     local a = S.accounts[account_id]
     if a then
       local chat_ids = array()
+      local cp = (S.account_data[a.id] or {}).checkpoint
       out.accounts[#out.accounts + 1] = { id = a.id, type = a.type, name = a.name,
-        self_attendee_id = S.self_of[a.id], chats = chat_ids }
+        self_attendee_id = S.self_of[a.id], chats = chat_ids, status = a.sources[1] and a.sources[1].status,
+        checkpoint = cp and cp.type, checkpoint_intent = cp and cp.intent }
       for i, c in ipairs(chats_of[a.id] or {}) do
         chat_ids[i] = c.id
         local ids = array()
@@ -435,7 +550,26 @@ function M.summary()
       end
     end
   end
-  for _, k in ipairs({ "accounts", "chats", "messages", "attendees" }) do
+  -- The other collections: `summary[kind] = { order = field, row = function(o) }` in the seeders.
+  local rank = {}
+  for i, id in ipairs(S.account_order) do rank[id] = i end
+  for _, seeder in ipairs(seeders()) do
+    for kind, spec in pairs(seeder.summary or {}) do
+      local objs = M.select(kind)
+      table.sort(objs, function(x, y)
+        local rx, ry = rank[x.account_id] or 0, rank[y.account_id] or 0
+        if rx ~= ry then return rx < ry end
+        local key = spec.key or function(o) return tostring(o[spec.order] or "") end
+        local kx, ky = key(x), key(y)
+        if kx ~= ky then return (kx > ky) == not spec.asc end
+        return x.id < y.id
+      end)
+      local rows = array()
+      for i, o in ipairs(objs) do rows[i] = spec.row(o) end
+      out[kind] = rows
+    end
+  end
+  for _, k in ipairs(M.KINDS) do
     local n = 0
     for _ in pairs(S[k]) do n = n + 1 end
     out.counts[k] = n

@@ -6,6 +6,7 @@ local state = require "unipile.sandbox.state"
 local reply = require "unipile.sandbox.reply"
 local json = require "unipile.sandbox.json"
 local prng = require "unipile.sandbox.prng"
+local delivery = require "unipile.sandbox.delivery"
 
 local array, null = json.array, json.null
 local present = api.present
@@ -108,11 +109,8 @@ end
 -- Reuses the 1to1 chat with a single known attendee, as providers do.
 H.ChatsController_startNewChat = function(ctx)
   local S = state.get()
-  local account, err = api.fetch("accounts", ctx.fields.account_id)
+  local account, err = api.account(ctx, "messaging")
   if err then return err end
-  if not state.MESSAGING[account.type] then
-    return reply.invalid("account_id", "account " .. account.id .. " (" .. account.type .. ") has no messaging")
-  end
   local text, terr = content(ctx)
   if terr then return terr end
   local me = state.self_attendee(account.id)
@@ -170,7 +168,10 @@ end
 
 H.MessagesController_getMessage = api.getter("messages", "message_id")
 
-H.MessagesController_deleteMessage = api.deleter("messages", "message_id", "MessageDeleted", state.delete_message)
+H.MessagesController_deleteMessage = api.deleter("messages", "message_id", "MessageDeleted", function(id)
+  delivery.message("message_deleted", state.get().messages[id])
+  state.delete_message(id)
+end)
 
 H.MessagesController_getAttachment = function(ctx)
   local msg, err = api.fetch("messages", ctx.params.message_id)
@@ -201,7 +202,10 @@ H.MessagesController_addReaction = function(ctx)
   local value, verr = api.string_field(ctx, "reaction")
   if verr then return verr end
   local me = state.self_attendee(msg.account_id)
-  msg.reactions[#msg.reactions + 1] = { value = value, sender_id = me.provider_id, is_sender = true }
+  local reaction = { value = value, sender_id = me.provider_id, is_sender = true }
+  msg.reactions[#msg.reactions + 1] = reaction
+  delivery.message("message_reaction", msg, { reaction = value,
+    reaction_sender = { attendee_id = me.id, attendee_name = me.name, attendee_provider_id = me.provider_id } })
   return reply.ok({ object = "ReactionAdded" }, 201)
 end
 
