@@ -32,7 +32,7 @@ local function write(path, data)
   f:close()
 end
 
-local SIZE = { accounts = 3, chats = 6, messages = 4, attendees = 3 }
+local SIZE = { accounts = 3, chats = 6, messages = 4, attendees = 3, connecting = 0, types = { "LINKEDIN", "WHATSAPP", "MAIL" } }
 local sb = sandbox.start({ seed = 5, size = SIZE })
 local TMP = sh("mktemp -d"):gsub("%s+$", "")
 
@@ -121,8 +121,8 @@ check("start reuses the 1to1 chat", s3 == 201 and d3.chat_id == one.id, cjson.en
 local s4, d4 = api("POST", "/api/v1/chats", { json = { account_id = li.id, text = "x" } })
 check("no attendees → 400 missing_parameters", s4 == 400 and d4.type == "errors/missing_parameters"
   and d4.detail:find("attendees_ids"), cjson.encode(d4))
-check("start on a MAIL account → 400",
-  status("POST", "/api/v1/chats", { json = { account_id = mail.id, text = "x", attendees_ids = { "a" } } }) == 400)
+local s5, d5 = api("POST", "/api/v1/chats", { json = { account_id = mail.id, text = "x", attendees_ids = { "a" } } })
+check("start on a MAIL account → 422 invalid_account", s5 == 422 and d5.type == "errors/invalid_account", cjson.encode(d5))
 
 ---------------------------------------------------------------------------
 -- PATCH chat
@@ -266,11 +266,15 @@ check("delete account", s22 == 200 and d22.object == "AccountDeleted" and status
 check("its chats are gone", #all_pages("/api/v1/chats?account_type=WHATSAPP", 100) == 0)
 local s23, d23 = api("POST", "/api/v1/accounts", { json = { provider = "TELEGRAM" } })
 local s24, acc = api("GET", "/api/v1/accounts/" .. tostring(d23.account_id))
-check("create account", s23 == 201 and d23.object == "AccountCreated" and s24 == 200 and acc.type == "TELEGRAM"
-  and acc.connection_params.im.user_id, cjson.encode(acc))
+check("create account: QRCODE checkpoint", s23 == 202 and d23.object == "Checkpoint" and d23.checkpoint.type == "QRCODE"
+  and type(d23.checkpoint.qrcode) == "string" and s24 == 200 and acc.type == "TELEGRAM"
+  and acc.sources[1].status == "CONNECTING" and acc.connection_params.im.user_id, cjson.encode(acc))
+sb:call("POST", "/_sandbox/accounts/" .. d23.account_id .. "/scan")
+_, acc = api("GET", "/api/v1/accounts/" .. tostring(d23.account_id))
+check("QR code scanned: connected", acc.sources[1].status == "OK", cjson.encode(acc.sources))
 check("create account without provider → 400", status("POST", "/api/v1/accounts", { json = { username = "x" } }) == 400)
 check("create account, unknown provider → 400", status("POST", "/api/v1/accounts", { json = { provider = "FAX" } }) == 400)
-local s25, d25 = api("POST", "/api/v1/accounts/" .. li.id, { json = { provider = "LINKEDIN" } })
+local s25, d25 = api("POST", "/api/v1/accounts/" .. li.id, { json = { provider = "LINKEDIN", access_token = "AQED" } })
 check("reconnect", s25 == 201 and d25.object == "AccountReconnected")
 local _, sy1 = api("GET", base .. "/sync")
 local _, sy2 = api("GET", base .. "/sync")
@@ -279,7 +283,6 @@ check("unknown route → 404", status("GET", "/api/v1/nothing") == 404)
 check("other prefix → 404 even without key", status("GET", "/api/v2/chats", { key = false }) == 404)
 check("PUT → 404", status("PUT", "/api/v1/chats") == 404)
 check("unknown chat → 404", status("GET", "/api/v1/chats/zzz") == 404)
-check("row without handler → 501", status("GET", "/api/v1/users/invite/sent?account_id=" .. li.id) == 501)
 
 ---------------------------------------------------------------------------
 -- records
@@ -329,9 +332,92 @@ api("POST", "/api/v1/chats", { json = { account_id = li.id, text = "x", attendee
 check("status fault: nothing happened", #sb:state().chats == before + 1)
 
 ---------------------------------------------------------------------------
+-- every operation with the parameters of GET /_sandbox/examples, in table
+-- order, encoded as the table says (path, query, JSON or multipart body)
+
+local registry = require "unipile.registry"
+
+local function is_file(v) return type(v) == "table" and v.filename ~= nil and v.content ~= nil end
+-- cjson on Lua 5.4 decodes 10 as 10.0
+local function str(v)
+  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
+  return tostring(v)
+end
+local function is_list(v) return type(v) == "table" and (#v > 0 or next(v) == nil) end
+
+-- Multipart form arguments for curl: JSON-text fields, files, repeated
+-- keys for arrays, brackets for nested tables.
+local function form_args(name, v, op, out, files)
+  if op.json_fields[name] then
+    out[#out + 1] = "--form-string " .. quote(name .. "=" .. cjson.encode(v))
+  elseif is_file(v) then
+    files[#files + 1] = v
+    local path = TMP .. "/upload" .. #files
+    write(path, v.content)
+    out[#out + 1] = "-F " .. quote(name .. "=@" .. path .. ";filename=" .. v.filename .. ";type="
+      .. (v.content_type or "application/octet-stream"))
+  elseif type(v) == "table" and is_list(v) then
+    for i, x in ipairs(v) do
+      if type(x) == "table" then form_args(name .. "[" .. (i - 1) .. "]", x, op, out, files)
+      else form_args(name, x, op, out, files) end
+    end
+  elseif type(v) == "table" then
+    for k, x in pairs(v) do form_args(name .. "[" .. k .. "]", x, op, out, files) end
+  else
+    out[#out + 1] = "--form-string " .. quote(name .. "=" .. str(v))
+  end
+end
+
+-- status, body, headers of `op` called with flat `params`.
+local function call_op(op, params)
+  local path = op.path:gsub("{([^}]+)}", function(n) return esc(str(params[n])) end)
+  local query, body, form, files = {}, {}, {}, {}
+  for name, v in pairs(params) do
+    local where = op.where[name]
+    if not where then error("example of " .. op.id .. " names an unknown parameter " .. name) end
+    if where == "query" then
+      for _, x in ipairs(type(v) == "table" and v or { v }) do query[#query + 1] = esc(name) .. "=" .. esc(str(x)) end
+    elseif where == "body" then
+      if op.body == "multipart" then form_args(name, v, op, form, files) else body[name] = v end
+    end
+  end
+  table.sort(query)
+  local opts = { raw = table.concat(form, " ") }
+  if op.body == "json" and next(body) then opts.json = body end
+  if op.body == "json" and not next(body) then opts.raw = "-H 'Content-Type: application/json' --data-binary '{}'" end
+  return api(op.method, path .. (#query > 0 and "?" .. table.concat(query, "&") or ""), opts)
+end
+
+local function run_examples()
+  local ex = sb:call("GET", "/_sandbox/examples")
+  local missing, called, ok2xx = {}, 0, 0
+  for _, op in ipairs(registry.list) do
+    local params = ex[op.id]
+    if not params then
+      missing[#missing + 1] = op.id
+    else
+      called = called + 1
+      local code, body = call_op(op, params)
+      if code and code >= 200 and code < 300 then
+        ok2xx = ok2xx + 1
+      else
+        print("  example " .. op.id .. " → " .. tostring(code) .. " "
+          .. (type(body) == "table" and cjson.encode(body) or tostring(body):sub(1, 200)))
+      end
+    end
+  end
+  return called, ok2xx, missing
+end
+
+sb:reset({ seed = 5 })
+local called, passed, missing = run_examples()
+check("examples: every operation has one", #missing == 0, table.concat(missing, " "))
+check("examples: every call 2xx", called == #registry.list and passed == called, passed .. "/" .. called)
+
+---------------------------------------------------------------------------
 -- key, attach, busy port, stop
 
-sb:reset({ api_key = "k2" })
+sb:reset({ api_key = "k2", size = SIZE })
 check("new key", sb.api_key == "k2" and status("GET", "/api/v1/chats") == 200
   and status("GET", "/api/v1/chats", { key = "sbx" }) == 401)
 local other = sandbox.attach(sb.url)

@@ -105,7 +105,9 @@ smoke() {
   curl -s "$D/_sandbox/requests?last=1" > "$TMP/b"
   check "record: raw path + decoded segment" "/api/v1/chats/a%2Fb a/b" "$(j 'd.items[1].path.." "..d.items[1].segments[4]' < "$TMP/b")"
   curl -s -X POST -H "$K" "$D/api/v1/accounts/$acc/restart" > "$TMP/b"
-  check "row without handler → 501" "501 errors/feature_not_implemented" "$(j 'd.status.." "..d.type' < "$TMP/b")"
+  check "restart (every row has a handler)" "AccountRestarted $acc" "$(j 'd.object.." "..d.account_id' < "$TMP/b")"
+  curl -s -H "$K" "$D/_sandbox/examples" > "$TMP/b"
+  check "examples for every row" "90" "$(j '(function() local n = 0 for _ in pairs(d) do n = n + 1 end return n end)()' < "$TMP/b")"
 
   # --- gzip negotiation
   curl -s -H "$K" -H "Accept-Encoding: gzip" -D "$TMP/h" -o /dev/null "$D/api/v1/chats"
