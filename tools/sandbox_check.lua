@@ -6,6 +6,7 @@ local root = arg[0]:match("^(.*)/tools/[^/]*$") or "."
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
 local sandbox = require "unipile.sandbox"
 local cjson = require "cjson"
+local socket = require "socket"
 
 local pass, fail = 0, 0
 local function check(name, cond, info)
@@ -413,6 +414,423 @@ sb:reset({ seed = 5 })
 local called, passed, missing = run_examples()
 check("examples: every operation has one", #missing == 0, table.concat(missing, " "))
 check("examples: every call 2xx", called == #registry.list and passed == called, passed .. "/" .. called)
+
+---------------------------------------------------------------------------
+-- the other groups, on the default data set
+
+st = sb:reset({ seed = 5, webhook_retry_ms = 40 })
+local function first_of(items, pred)
+  for _, x in ipairs(items) do
+    if pred(x) then return x end
+  end
+end
+local LI = first_of(st.accounts, function(a) return a.type == "LINKEDIN" and not a.checkpoint end)
+local GM = first_of(st.accounts, function(a) return a.type == "GOOGLE_OAUTH" end)
+local WA = first_of(st.accounts, function(a) return a.type == "WHATSAPP" and not a.checkpoint end)
+local Q = "?account_id=" .. LI.id
+local GQ = "?account_id=" .. GM.id
+local function ids_of(items, field) -- (field: a string; all_pages also returns a page count)
+  local set = {}
+  for _, it in ipairs(items) do set[it[type(field) == "string" and field or "id"]] = true end
+  return set
+end
+local sent_email -- the email sent with Idempotency-Key key-1 (tracked later)
+local send_email -- function(key, extra fields): POST /emails
+check("default data set: one account of each family and three connecting",
+  LI and GM and WA and #st.accounts == 7 and st.counts.emails == 20 and st.counts.events == 12, cjson.encode(st.counts))
+
+local code0, body0 = api("GET", "/api/v1/users/invite/sent")
+check("missing account_id → 400 missing_parameters naming it",
+  code0 == 400 and body0.type == "errors/missing_parameters" and body0.detail:find("account_id"), cjson.encode(body0))
+check("limit above max_limit (100) → 400", status("GET", "/api/v1/users/invite/received" .. Q .. "&limit=101") == 400)
+check("limit = max_limit → 200", status("GET", "/api/v1/users/invite/received" .. Q .. "&limit=100") == 200)
+s, d = api("GET", "/api/v1/emails" .. Q)
+check("an account without the feature → 422 invalid_account", s == 422 and d.type == "errors/invalid_account")
+check("unknown account → 404", status("GET", "/api/v1/users/relations?account_id=nope") == 404)
+
+-- invitations sent: send, listed, cancel, gone
+do
+local pending = {}
+for _, i in ipairs(st.invitations_sent) do pending[i.invited_user_id] = true end
+for _, i in ipairs(st.invitations_received) do pending[i.inviter_id] = true end
+local stranger = first_of(st.people, function(p)
+  return p.account_id == LI.id and not p.is_self and not p.relation and not pending[p.provider_id]
+end)
+s, d = api("POST", "/api/v1/users/invite", { json = { provider_id = stranger.provider_id, account_id = LI.id, message = "hi" } })
+local inv_id = d.invitation_id
+local sent = all_pages("/api/v1/users/invite/sent" .. Q, 100)
+check("invite → listed in invitations sent", s == 201 and d.object == "UserInvitationSent" and ids_of(sent)[inv_id])
+s, d = api("POST", "/api/v1/users/invite", { json = { provider_id = stranger.provider_id, account_id = LI.id } })
+check("invite again → 422 already_invited_recently", s == 422 and d.type == "errors/already_invited_recently")
+check("invitation message over 300 characters → 400", status("POST", "/api/v1/users/invite",
+  { json = { provider_id = stranger.provider_id, account_id = LI.id, message = string.rep("x", 301) } }) == 400)
+s = status("DELETE", "/api/v1/users/invite/sent/" .. inv_id .. Q)
+check("cancel → gone", s == 200 and not ids_of(all_pages("/api/v1/users/invite/sent" .. Q, 100))[inv_id]
+  and status("DELETE", "/api/v1/users/invite/sent/" .. inv_id .. Q) == 404)
+end
+
+-- invitations received: handle → gone, the inviter is a relation
+do
+local inv_a, inv_b = st.invitations_received[1], st.invitations_received[2]
+s, d = api("POST", "/api/v1/users/invite/received/" .. inv_b.id,
+  { json = { provider = "LINKEDIN", account_id = LI.id, action = "accept", shared_secret = "wrong" } })
+check("handle with a wrong shared_secret → 400", s == 400 and d.detail:find("shared_secret"))
+s, d = api("POST", "/api/v1/users/invite/received/" .. inv_a.id,
+  { json = { provider = "LINKEDIN", account_id = LI.id, action = "accept", shared_secret = inv_a.shared_secret } })
+check("handle (accept) → gone from received, inviter in relations", s == 200
+  and not ids_of(all_pages("/api/v1/users/invite/received" .. Q, 100))[inv_a.id]
+  and ids_of(all_pages("/api/v1/users/relations" .. Q, 1000), "member_id")[inv_a.inviter_id], cjson.encode(d))
+end
+
+-- profile, skills, endorsement
+do
+local friend = first_of(st.people, function(p) return p.account_id == LI.id and p.relation end)
+local _, prof = api("GET", "/api/v1/users/" .. friend.public_identifier .. Q .. "&linkedin_sections=skills")
+local skill = prof.skills and prof.skills[1]
+check("profile with skills", prof.object == "UserProfile" and prof.provider_id == friend.provider_id
+  and prof.network_distance == "FIRST_DEGREE" and skill and skill.endorsement_id, cjson.encode(prof))
+local endorse = { json = { account_id = LI.id, profile_id = friend.provider_id, skill_endorsement_id = skill.endorsement_id } }
+s = status("POST", "/api/v1/linkedin/profile/endorse", endorse)
+local _, prof2 = api("GET", "/api/v1/users/" .. friend.provider_id .. Q .. "&linkedin_sections=*")
+check("endorse → counted once", s == 200 and prof2.skills[1].endorsed == true
+  and prof2.skills[1].endorsement_count == skill.endorsement_count + 1
+  and status("POST", "/api/v1/linkedin/profile/endorse", endorse) == 422)
+local _, me = api("GET", "/api/v1/users/me" .. Q)
+s = status("PATCH", "/api/v1/users/me/edit", { form = { "type=LINKEDIN", "account_id=" .. LI.id, "headline=Edited",
+  "location[id]=105015875", "summary=About me" } })
+local _, me2 = api("GET", "/api/v1/users/me" .. Q)
+check("edit own profile (multipart, bracket names)", me.object == "AccountOwnerProfile" and s == 200
+  and me2.headline == "Edited" and me2.summary == "About me" and me2.location == "location:105015875", cjson.encode(me2))
+end
+
+-- posts, comments, reactions
+do
+local self_pid = select(2, api("GET", "/api/v1/users/me" .. Q)).provider_id
+write(TMP .. "/pic.png", "\137PNG\r\n\26\nfake")
+s, d = api("POST", "/api/v1/posts",
+  { form = { "account_id=" .. LI.id, "text=Hello world", "attachments=@" .. TMP .. "/pic.png" } })
+local post_id = d.post_id
+local _, posts = api("GET", "/api/v1/users/" .. self_pid .. "/posts" .. Q .. "&limit=2")
+check("created post first in the user's posts, paging{page_count}", s == 201 and posts.items[1].id == post_id
+  and posts.items[1].attachments[1].mimetype == "image/png" and posts.paging.page_count == 2
+  and type(posts.cursor) == "string" and posts.object == "PostList", cjson.encode(posts.paging))
+s, d = api("POST", "/api/v1/posts/" .. post_id .. "/comments", { form = { "account_id=" .. LI.id, "text=First!" } })
+local _, comments = api("GET", "/api/v1/posts/" .. post_id .. "/comments" .. Q)
+local _, post = api("GET", "/api/v1/posts/" .. post_id .. Q)
+check("comment listed, total_items + paging{start,page_count,total_count}", s == 201 and comments.items[1].id == d.comment_id
+  and comments.total_items == 1 and comments.paging.start == 0 and comments.paging.page_count == 1
+  and comments.paging.total_count == 1 and post.comment_counter == 1, cjson.encode(comments))
+local _, my_comments = api("GET", "/api/v1/users/" .. self_pid .. "/comments" .. Q)
+check("comment in the user's comments", ids_of(my_comments.items)[d.comment_id] == true and my_comments.paging.page_count >= 1)
+s = status("POST", "/api/v1/posts/reaction", { json = { account_id = LI.id, post_id = post_id, reaction_type = "celebrate" } })
+local _, reacts = api("GET", "/api/v1/posts/" .. post_id .. "/reactions")
+check("reaction listed, cursor inside paging", s == 201 and reacts.items[1].value == "PRAISE" and reacts.cursor == nil
+  and reacts.paging.cursor == cjson.null and reacts.paging.total_count == 1, cjson.encode(reacts))
+api("POST", "/api/v1/posts/reaction", { json = { account_id = LI.id, post_id = post_id, reaction_type = "love" } })
+_, post = api("GET", "/api/v1/posts/" .. post_id .. Q)
+check("a second reaction replaces the first", post.reaction_counter == 1)
+local seeded_post = st.posts[1]
+local got, cur, pages = {}, nil, 0
+repeat
+  local _, p = api("GET", "/api/v1/posts/" .. seeded_post.id .. "/reactions?limit=1" .. (cur and "&cursor=" .. esc(cur) or ""))
+  for _, it in ipairs(p.items) do got[#got + 1] = it.id end
+  cur, pages = p.paging.cursor ~= cjson.null and p.paging.cursor or nil, pages + 1
+until not cur or pages > 10
+check("post reactions paginate through paging.cursor", #got == 2 and pages == 2 and got[1] ~= got[2])
+end
+
+-- LinkedIn search: the cursor alone (in the body) continues the search
+do
+local _, page1 = api("POST", "/api/v1/linkedin/search" .. Q .. "&limit=3", { json = { category = "people" } })
+local _, page2 = api("POST", "/api/v1/linkedin/search" .. Q, { json = { cursor = page1.cursor } })
+check("search: paging, config, metadata; body cursor", page1.paging.start == 0 and page1.paging.page_count == 3
+  and page1.paging.total_count == 10 and page1.config.params.category == "people" and page1.metadata.search_history_id
+  and page2.paging.start == 3 and page2.items[1].id ~= page1.items[1].id and page2.items[1].type == "PEOPLE",
+  cjson.encode(page2.paging))
+local _, locs = api("GET", "/api/v1/linkedin/search/parameters" .. Q .. "&type=LOCATION&keywords=fra")
+check("search parameters", locs.items[1].title == "France" and locs.cursor == nil)
+check("search parameters: limit 101 → 400",
+  status("GET", "/api/v1/linkedin/search/parameters" .. Q .. "&type=LOCATION&limit=101") == 400)
+end
+
+-- job postings: draft → published → closed
+do
+s, d = api("POST", "/api/v1/linkedin/jobs", { json = { account_id = LI.id, job_title = { text = "Lua dev" },
+  company = { text = "Acme" }, workplace = "REMOTE", location = "105015875", description = "<p>x</p>" } })
+local job = "/api/v1/linkedin/jobs/" .. tostring(d.job_id)
+local function job_state() local _, j = api("GET", job .. Q .. "&service=CLASSIC"); return j.state end
+check("create job → draft", s == 201 and d.draft_id == d.job_id and job_state() == "DRAFT")
+s = status("POST", "/api/v1/linkedin/jobs/" .. d.draft_id .. "/publish", { json = { account_id = LI.id, mode = "FREE" } })
+check("publish → published", s == 200 and job_state() == "PUBLISHED")
+check("publish again → 422", status("POST", job .. "/publish", { json = { account_id = LI.id, mode = "FREE" } }) == 422)
+s = status("POST", job .. "/close" .. Q)
+check("close → closed", s == 200 and job_state() == "CLOSED" and status("POST", job .. "/close" .. Q) == 422)
+local draft = first_of(st.jobs, function(j) return j.account_id == LI.id and j.state == "DRAFT" and not j.checkpoint end)
+s, d = api("POST", "/api/v1/linkedin/jobs/" .. draft.id .. "/publish",
+  { json = { account_id = LI.id, mode = "PROMOTED", budget = { amount = 5, currency = "EUR" } } })
+local cp_path = "/api/v1/linkedin/jobs/" .. draft.id .. "/checkpoint"
+check("promoted publish → checkpoint; wrong input → 401; right → published", s == 202 and d.checkpoint.type == "OTP"
+  and status("POST", cp_path, { json = { account_id = LI.id, input = "000000" } }) == 401
+  and status("POST", cp_path, { json = { account_id = LI.id, input = "424242" } }) == 200)
+local _, jobs = api("GET", "/api/v1/linkedin/jobs" .. Q .. "&limit=2")
+check("jobs list: paging{page_count,total_count}", jobs.paging.page_count == 2 and jobs.paging.total_count == 5
+  and jobs.paging.start == nil and type(jobs.cursor) == "string")
+local listed = first_of(st.jobs, function(j) return j.state == "PUBLISHED" end)
+local _, apps = api("GET", "/api/v1/linkedin/jobs/" .. listed.id .. "/applicants" .. Q)
+local app = apps.items[1]
+local s_resume, resume, rh = api("GET", "/api/v1/linkedin/jobs/applicants/" .. app.id .. "/resume" .. Q)
+check("applicants and resume bytes", apps.paging.total_count == 3 and s_resume == 200 and #resume == app.resume.file_size
+  and rh:lower():find("content%-type: application/pdf") and resume:sub(1, 5) == "%PDF-")
+end
+
+-- emails: move, unread, delete; send, idempotency; drafts; folders
+do
+local _, folders = api("GET", "/api/v1/folders" .. GQ)
+local role = {}
+for _, f in ipairs(folders.items) do role[f.role] = f end
+check("folders of the account", folders.object == "FolderList" and #folders.items == 8 and role.inbox.provider_id == "INBOX"
+  and folders.cursor == nil and role.sent.nb_mails >= 1)
+local inbox = all_pages("/api/v1/emails" .. GQ .. "&folder=INBOX", 250)
+local mail1 = inbox[1]
+s = status("PUT", "/api/v1/emails/" .. mail1.id, { json = { folders = { role.all.provider_id }, unread = true } })
+local moved = ids_of(all_pages("/api/v1/emails" .. GQ .. "&folder=" .. esc(role.all.provider_id), 250))
+local _, m1 = api("GET", "/api/v1/emails/" .. mail1.id)
+check("move: listed in the new folder, not the old; unread", s == 200 and moved[mail1.id]
+  and not ids_of(all_pages("/api/v1/emails" .. GQ .. "&folder=INBOX", 250))[mail1.id]
+  and m1.read_date == cjson.null and m1.role == "all" and m1.folders[1] == role.all.provider_id)
+api("PUT", "/api/v1/emails/" .. mail1.id, { json = { unread = false } })
+_, m1 = api("GET", "/api/v1/emails/" .. mail1.id)
+check("mark read", type(m1.read_date) == "string" and m1.headers == nil)
+check("unknown folder → 422 invalid_folder",
+  status("PUT", "/api/v1/emails/" .. mail1.id, { json = { folders = { "Nope" } } }) == 422)
+check("delete email → 404 after", status("DELETE", "/api/v1/emails/" .. mail1.id) == 200
+  and status("GET", "/api/v1/emails/" .. mail1.id) == 404)
+local to = cjson.encode({ { display_name = "Bob", identifier = "bob@example.org" } })
+local form = { "account_id=" .. GM.id, "subject=Hi", "attachments=@" .. TMP .. "/a.txt" }
+local function send(key, extra)
+  local f = { "--form-string " .. quote("to=" .. to), "--form-string 'body=<p>Hello</p>'" }
+  for _, x in ipairs(extra or {}) do f[#f + 1] = "--form-string " .. quote(x) end
+  if key then f[#f + 1] = "-H 'Idempotency-Key: " .. key .. "'" end
+  return api("POST", "/api/v1/emails", { form = form, raw = table.concat(f, " ") })
+end
+local sent_before = #all_pages("/api/v1/emails" .. GQ .. "&folder=" .. esc(role.sent.provider_id), 250)
+send_email = send
+local s1, e1 = send("key-1")
+sent_email = e1
+local s_again, e3, h3 = send("key-1")
+local sent_after = all_pages("/api/v1/emails" .. GQ .. "&folder=" .. esc(role.sent.provider_id), 250)
+check("send → in the sent folder; same key, same body → same answer, sent once", s1 == 201 and e1.object == "EmailSent"
+  and s_again == 201 and e3.email_id == e1.email_id and h3:find("Idempotent%-Replayed: true") and #sent_after == sent_before + 1
+  and ids_of(sent_after)[e1.email_id], cjson.encode(e3))
+local s_other, e4 = send("key-1", { "cc=" .. cjson.encode({ { identifier = "carol@example.org" } }) })
+check("same key, other body → 409 idempotency_conflict", s_other == 409 and e4.type == "errors/idempotency_conflict")
+local _, sent1 = api("GET", "/api/v1/emails/" .. e1.email_id)
+check("sent email: recipients from JSON text, attachment", sent1.to_attendees[1].identifier == "bob@example.org"
+  and sent1.role == "sent" and sent1.attachments[1].name == "a.txt" and sent1.from_attendee.identifier)
+local s_att, bytes5, h5 = api("GET", "/api/v1/emails/" .. e1.email_id .. "/attachments/" .. sent1.attachments[1].id)
+check("email attachment bytes", s_att == 200 and bytes5 == "attached text\n" and h5:lower():find("content%-type: text/plain"))
+local s6, e6 = api("POST", "/api/v1/emails", { form = { "account_id=" .. GM.id, "body=x", "to=bob@example.org" } })
+check("`to` not JSON text → 400", s6 == 400 and e6.detail:find("'to'"))
+s, d = api("POST", "/api/v1/drafts", { form = form, raw = "--form-string " .. quote("to=" .. to) .. " --form-string body=x" })
+check("draft → in the drafts folder", s == 201 and d.object == "DraftCreated"
+  and ids_of(all_pages("/api/v1/emails" .. GQ .. "&folder=" .. esc(role.drafts.provider_id), 250))[d.draft_id])
+local _, contacts = api("GET", "/api/v1/emails/contacts" .. GQ)
+check("contacts include the new recipient", ids_of(contacts.items, "identifier")["bob@example.org"] == true)
+end
+
+-- calendars: {data, next_cursor}; event create, read, edit, delete
+do
+local _, cals = api("GET", "/api/v1/calendars" .. GQ)
+local cal = cals.data[1]
+local EP = "/api/v1/calendars/" .. esc(cal.id) .. "/events"
+check("calendars: data + next_cursor",
+  #cals.data == 2 and cal.is_default and cals.next_cursor == cjson.null and cals.items == nil)
+local evs, c_ev, n_pages = {}, nil, 0
+repeat
+  local _, p = api("GET", EP .. GQ .. "&limit=4" .. (c_ev and "&cursor=" .. esc(c_ev) or ""))
+  for _, e in ipairs(p.data) do evs[#evs + 1] = e end
+  c_ev, n_pages = p.next_cursor ~= cjson.null and p.next_cursor or nil, n_pages + 1
+until not c_ev or n_pages > 10
+check("events: pages by next_cursor, by start", #evs == 6 and n_pages == 2 and evs[1].start and
+  (evs[1].start.date_time or evs[1].start.date) <= (evs[2].start.date_time or evs[2].start.date))
+local _, off = api("GET", EP .. GQ .. "&offset=2&limit=1")
+check("events: offset", off.data[1].id == evs[3].id)
+s, d = api("POST", EP .. GQ, { json = { title = "Standup", start = { date_time = "2030-01-02T09:00:00.000Z", time_zone = "UTC" },
+  ["end"] = { date_time = "2030-01-02T09:15:00.000Z", time_zone = "UTC" }, attendees = { { email = "a@example.org" } } } })
+local ev = EP .. "/" .. tostring(d.event_id) .. GQ
+local _, all_ev = api("GET", EP .. GQ .. "&limit=50")
+check("created event listed and readable", s == 201 and ids_of(all_ev.data)[d.event_id] and status("GET", ev) == 200)
+s = status("PATCH", ev, { json = { title = "Standup (moved)", location = "Room 2" } })
+local _, evd = api("GET", ev)
+check("edited event",
+  s == 200 and evd.title == "Standup (moved)" and evd.location == "Room 2" and evd.updated_at > evd.created_at)
+check("end before start → 400", status("PATCH", ev, { json = { ["end"] = "2029-01-01T00:00:00.000Z" } }) == 400)
+check("deleted event → 404", status("DELETE", ev) == 200 and status("GET", ev) == 404)
+local ro = cals.data[2]
+check("read-only calendar → 403", not ro.is_read_only or status("POST", "/api/v1/calendars/" .. esc(ro.id) .. "/events" .. GQ,
+  { json = { title = "x", start = "2030-01-01T00:00:00.000Z", ["end"] = "2030-01-01T01:00:00.000Z", attendees = {} } }) == 403)
+end
+
+-- account connection: the checkpoint script
+do
+s, d = api("POST", "/api/v1/accounts", { json = { provider = "LINKEDIN", username = "u@example.com", password = "pw" } })
+local new_li = d.account_id
+local SOLVE = "/api/v1/accounts/checkpoint"
+local function solve(code) return api("POST", SOLVE, { json = { provider = "LINKEDIN", account_id = new_li, code = code } }) end
+local sa, da = solve("000000")
+local sb2, db = solve("TRY_ANOTHER_WAY")
+check("LINKEDIN username+password → 2FA; 000000 → 401; TRY_ANOTHER_WAY → SMS", s == 202 and d.object == "Checkpoint"
+  and d.checkpoint.type == "2FA" and d.checkpoint.source == "APP" and sa == 401
+  and da.type == "errors/invalid_checkpoint_solution" and sb2 == 202 and db.checkpoint.source == "SMS")
+local sc, dc = solve("123456")
+local _, acc2 = api("GET", "/api/v1/accounts/" .. new_li)
+check("right code → AccountCreated, status OK", sc == 201 and dc.object == "AccountCreated" and acc2.sources[1].status == "OK"
+  and select(1, solve("123456")) == 400)
+s, d = api("POST", "/api/v1/accounts", { json = { provider = "INSTAGRAM", username = "u", password = "pw" } })
+local ig = d.account_id
+local s_r, d_r = api("POST", SOLVE .. "/resend", { json = { provider = "INSTAGRAM", account_id = ig } })
+check("INSTAGRAM → IN_APP_VALIDATION; resend", s == 202 and d.checkpoint.type == "IN_APP_VALIDATION" and s_r == 200
+  and d_r.object == "CheckpointResend")
+local statuses = {}
+for i = 1, 3 do
+  local _, a = api("GET", "/api/v1/accounts/" .. ig)
+  statuses[i] = a.sources[1].status
+end
+check("IN_APP_VALIDATION clears on the third poll", statuses[1] == "CONNECTING" and statuses[2] == "CONNECTING"
+  and statuses[3] == "OK", table.concat(statuses, " "))
+check("LINKEDIN without credentials → 400 missing",
+  status("POST", "/api/v1/accounts", { json = { provider = "LINKEDIN" } }) == 400)
+end
+
+-- hosted auth
+do
+local HL = "/api/v1/hosted/accounts/link"
+local later = os.date("!%Y-%m-%dT%H:%M:%S.000Z", os.time() + 3600)
+check("hosted: bad type → 400", status("POST", HL, { json = { type = "x", expiresOn = later, api_url = sb.url } }) == 400)
+check("hosted: past expiresOn → 400", status("POST", HL, { json = { type = "create", expiresOn = "2020-01-01T00:00:00.000Z",
+  api_url = sb.url } }) == 400)
+s, d = api("POST", HL, { json = { type = "create", expiresOn = later, api_url = sb.url, providers = { "TELEGRAM" },
+  name = "user-7", notify_url = sb:hook_url("notify") } })
+local link = d.url
+check("hosted link → HostedAuthURL on the sandbox", s == 201 and d.object == "HostedAuthURL" and link:find(sb.url, 1, true) == 1)
+local shown = sb:call("GET", link:sub(#sb.url + 1))
+local done = sb:call("POST", link:sub(#sb.url + 1), {})
+local notes = sb:hooks("notify", { wait = 1 })
+local note = notes[1] and notes[1].json
+check("hosted completion: account created, notify_url told", shown.type == "create" and done.status == "CREATION_SUCCESS" and note
+  and note.status == "CREATION_SUCCESS" and note.account_id == done.account_id and note.name == "user-7"
+  and status("GET", "/api/v1/accounts/" .. done.account_id) == 200 and not pcall(sb.call, sb, "POST", link:sub(#sb.url + 1), {}))
+end
+
+-- webhooks CRUD
+do
+s, d = api("POST", "/api/v1/webhooks", { json = { request_url = "https://example.com/hook", source = "users" } })
+local wid = d.webhook_id
+check("webhook created and listed", s == 201 and ids_of(all_pages("/api/v1/webhooks", 250))[wid])
+check("webhook deleted",
+  status("DELETE", "/api/v1/webhooks/" .. wid) == 200 and not ids_of(all_pages("/api/v1/webhooks", 250))[wid])
+check("webhook: unknown source → 400",
+  status("POST", "/api/v1/webhooks", { json = { request_url = "http://127.0.0.1/", source = "fax" } }) == 400)
+check("webhook: unknown event → 400", status("POST", "/api/v1/webhooks",
+  { json = { request_url = "http://127.0.0.1/", source = "email", events = { "message_received" } } }) == 400)
+end
+
+---------------------------------------------------------------------------
+-- webhook deliveries (retry base 40 ms, see the reset above)
+do
+
+local function hook(body)
+  local s_, d_ = api("POST", "/api/v1/webhooks", { json = body })
+  assert(s_ == 201, cjson.encode(d_))
+  return d_.webhook_id
+end
+-- messaging: the receiver answers 500 once, the retry gets 200
+local w_msg = hook({ request_url = sb:hook_url("msg", 1), source = "messaging", name = "msgs",
+  headers = { { key = "X-Secret", value = "s3cret" } }, account_ids = { LI.id } })
+local msg_chat = st.accounts[1].chats[1]
+local _, sent_msg = api("POST", "/api/v1/chats/" .. msg_chat .. "/messages", { form = { "text=ping" } })
+local got_msg = sb:hooks("msg", { wait = 2 })
+local m_body = got_msg[2] and got_msg[2].json
+check("message sent → delivered; 500 then retried → 200", #got_msg == 2 and got_msg[1].status == 500
+  and got_msg[2].status == 200 and got_msg[1].body == got_msg[2].body, cjson.encode(got_msg))
+check("message payload", m_body and m_body.event == "message_received" and m_body.message_id == sent_msg.message_id
+  and m_body.chat_id == msg_chat and m_body.account_id == LI.id and m_body.account_type == "LINKEDIN"
+  and m_body.message == "ping" and m_body.sender.attendee_id == LI.self_attendee_id and #m_body.attendees >= 2
+  and m_body.webhook_name == "msgs" and m_body.is_sender == true and type(m_body.timestamp) == "string",
+  cjson.encode(m_body))
+local hdrs = got_msg[2] and got_msg[2].headers or {}
+check("custom header sent, no JSON Content-Type unless asked", hdrs["x-secret"] == "s3cret" and hdrs["content-type"] == nil)
+local log = sb:deliveries({ webhook_id = w_msg })
+check("delivery log: attempt 1 → 500, attempt 2 → 200", #log == 2 and log[1].attempt == 1 and log[1].status == 500
+  and log[1].next_retry_ms == 40 and log[2].attempt == 2 and log[2].status == 200 and log[2].event == "message_received"
+  and log[2].url == sb:hook_url("msg", 1) and log[2].body == got_msg[2].body, cjson.encode(log))
+local pong = sb:call("POST", "/_sandbox/inbound/message", { chat_id = msg_chat, text = "pong" })
+local in_hooks = sb:hooks("msg", { wait = 3 })
+local in_body = in_hooks[3] and in_hooks[3].json
+local _, inbound = api("GET", "/api/v1/messages/" .. pong.message_id)
+local _, ch_after = api("GET", "/api/v1/chats/" .. msg_chat)
+check("inbound message: stored unseen, chat unread, delivered", in_body and in_body.message_id == pong.message_id
+  and in_body.is_sender == false and in_body.sender.attendee_id ~= LI.self_attendee_id and inbound.seen == 0
+  and inbound.is_sender == 0 and ch_after.unread_count >= 1, cjson.encode(in_body))
+api("POST", "/api/v1/chats/" .. WA.chats[1] .. "/messages", { form = { "text=other account" } })
+
+-- email, form-encoded, three events
+hook({ request_url = sb:hook_url("mail"), source = "email", format = "form",
+  events = { "mail_received", "mail_sent", "mail_moved" },
+  account_ids = { GM.id } })
+local rcv = sb:inbound_email({ account_id = GM.id, from = { display_name = "Zoe", identifier = "zoe@example.org" },
+  subject = "Inbound", body = "<p>hi</p>" })
+send_email(nil)
+api("PUT", "/api/v1/emails/" .. rcv.email_id, { json = { folders = { "[Gmail]/Trash" } } })
+local mails = sb:hooks("mail", { wait = 3 })
+local f1 = mails[1] and mails[1].form or {}
+local events = {}
+for i, h in ipairs(mails) do events[i] = h.form and h.form.event end
+check("email events in order: received, sent, moved", table.concat(events, ",") == "mail_received,mail_sent,mail_moved",
+  table.concat(events, ","))
+check("form format: urlencoded fields, tables as JSON text", mails[1] and
+  mails[1].headers["content-type"] == "application/x-www-form-urlencoded" and f1.email_id == rcv.email_id
+  and f1.subject == "Inbound" and cjson.decode(f1.from_attendee).identifier == "zoe@example.org"
+  and f1.account_id == GM.id, cjson.encode(f1))
+local _, rcvd = api("GET", "/api/v1/emails/" .. rcv.email_id)
+check("inbound email stored; moved to trash", rcvd.read_date == cjson.null and rcvd.role == "trash")
+
+-- account status, users, tracking
+hook({ request_url = sb:hook_url("status"), source = "account_status" })
+sb:account_status(WA.id, "CREDENTIALS")
+local stat = sb:hooks("status", { wait = 1 })
+local _, wa_now = api("GET", "/api/v1/accounts/" .. WA.id)
+check("account status → {AccountStatus: {account_id, account_type, message}}", stat[1] and stat[1].json.AccountStatus
+  and stat[1].json.AccountStatus.account_id == WA.id and stat[1].json.AccountStatus.account_type == "WHATSAPP"
+  and stat[1].json.AccountStatus.message == "CREDENTIALS" and wa_now.sources[1].status == "CREDENTIALS", cjson.encode(stat))
+hook({ request_url = sb:hook_url("users"), source = "users" })
+local inv2 = st.invitations_sent[1]
+sb:call("POST", "/_sandbox/invitations/" .. inv2.id .. "/accept")
+local rel = sb:hooks("users", { wait = 1 })
+check("sent invitation accepted → new_relation", rel[1] and rel[1].json.event == "new_relation"
+  and rel[1].json.user_provider_id == inv2.invited_user_id
+  and ids_of(all_pages("/api/v1/users/relations" .. Q, 1000), "member_id")[inv2.invited_user_id])
+hook({ request_url = sb:hook_url("track"), source = "email_tracking", events = { "mail_opened", "mail_link_clicked" } })
+sb:call("POST", "/_sandbox/emails/" .. sent_email.email_id .. "/track",
+  { event = "mail_link_clicked", url = "https://example.com/x" })
+local tr = sb:hooks("track", { wait = 1 })
+check("tracking event", tr[1] and tr[1].json.event == "mail_link_clicked" and tr[1].json.email_id == sent_email.email_id
+  and tr[1].json.url == "https://example.com/x")
+
+-- retries stop after 5; non-local targets are refused; disabled webhooks are silent
+local w_dead = hook({ request_url = sb:hook_url("dead", 100), source = "messaging", account_ids = { WA.id } })
+local w_far = hook({ request_url = "https://example.com/hook", source = "messaging", account_ids = { WA.id } })
+hook({ request_url = sb:hook_url("off"), source = "messaging", enabled = false })
+api("POST", "/api/v1/chats/" .. WA.chats[1] .. "/messages", { form = { "text=retry me" } })
+local dead = sb:hooks("dead", { wait = 6, timeout = 8 })
+socket.sleep(0.1)
+local dlog = sb:deliveries({ webhook_id = w_dead })
+local flog = sb:deliveries({ webhook_id = w_far })
+check("failing receiver: 1 attempt + 5 retries, growing delay", #dead == 6 and #dlog == 6 and dlog[6].attempt == 6
+  and dlog[5].next_retry_ms == 640 and dlog[6].next_retry_ms == cjson.null, #dlog)
+check("non-local target refused, not retried", #flog == 1 and flog[1].error:find("^refused"), cjson.encode(flog))
+check("disabled webhook: nothing delivered", #sb:hooks("off") == 0)
+end
 
 ---------------------------------------------------------------------------
 -- key, attach, busy port, stop
