@@ -580,7 +580,8 @@ local _, apps = api("GET", "/api/v1/linkedin/jobs/" .. listed.id .. "/applicants
 local app = apps.items[1]
 local s_resume, resume, rh = api("GET", "/api/v1/linkedin/jobs/applicants/" .. app.id .. "/resume" .. Q)
 check("applicants and resume bytes", apps.paging.total_count == 3 and s_resume == 200 and #resume == app.resume.file_size
-  and rh:lower():find("content%-type: application/pdf") and resume:sub(1, 5) == "%PDF-")
+  and rh:lower():find("content%-type: application/pdf") and resume:sub(1, 5) == "%PDF-"
+  and resume == sandbox.resume_bytes(app) and rh:find('filename="' .. app.resume.file_name, 1, true))
 end
 
 -- emails: move, unread, delete; send, idempotency; drafts; folders
@@ -629,6 +630,11 @@ check("sent email: recipients from JSON text, attachment", sent1.to_attendees[1]
   and sent1.role == "sent" and sent1.attachments[1].name == "a.txt" and sent1.from_attendee.identifier)
 local s_att, bytes5, h5 = api("GET", "/api/v1/emails/" .. e1.email_id .. "/attachments/" .. sent1.attachments[1].id)
 check("email attachment bytes", s_att == 200 and bytes5 == "attached text\n" and h5:lower():find("content%-type: text/plain"))
+local seeded = first_of(inbox, function(e) return #e.attachments > 0 end)
+local s_seed, b_seed, h_seed = api("GET", "/api/v1/emails/" .. seeded.id .. "/attachments/" .. seeded.attachments[1].id)
+check("seeded email attachment: deterministic bytes, its type",
+  s_seed == 200 and b_seed == sandbox.seeded_bytes(seeded.attachments[1])
+  and h_seed:lower():find("content%-type: " .. seeded.attachments[1].mime:gsub("%-", "%%-")))
 local s6, e6 = api("POST", "/api/v1/emails", { form = { "account_id=" .. GM.id, "body=x", "to=bob@example.org" } })
 check("`to` not JSON text → 400", s6 == 400 and e6.detail:find("'to'"))
 s, d = api("POST", "/api/v1/drafts", { form = form, raw = "--form-string " .. quote("to=" .. to) .. " --form-string body=x" })

@@ -379,9 +379,17 @@ function M.attach(url, opts)
   return sb
 end
 
---- Bytes of a seeded attachment (an entry of `state().attachments`), to
--- compare with a download.
-function M.seeded_bytes(att) return prng.seeded_bytes(att.id, att.file_size, att.mimetype) end
+--- Bytes of a seeded attachment, to compare with a download: an entry of
+-- `state().attachments` or a message attachment (`id, file_size,
+-- mimetype`), or an email attachment (`id, size, mime`).
+function M.seeded_bytes(att)
+  return prng.seeded_bytes(att.id, att.file_size or att.size, att.mimetype or att.mime)
+end
+
+--- Bytes of GET /linkedin/jobs/applicants/{id}/resume for a JobApplicant.
+function M.resume_bytes(applicant)
+  return prng.seeded_bytes("resume:" .. applicant.id, applicant.resume.file_size, applicant.resume.mimetype)
+end
 
 --- Bytes of GET /chat_attendees/{id}/picture.
 M.picture_bytes = prng.picture_bytes
