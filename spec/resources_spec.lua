@@ -1,9 +1,9 @@
 local support = require "support"
 
 describe("resources", function()
-  local sb, client, state
+  local client, state
   before_each(function()
-    sb = support.reset()
+    support.reset()
     state = support.state()
     client = support.client()
   end)
@@ -35,10 +35,10 @@ describe("resources", function()
     end)
 
     it("creates an account with a JSON body", function()
-      local res = client.accounts:create { provider = "WHATSAPP" }
+      local res = client.accounts:create { provider = "LINKEDIN", access_token = "li_at" }
       assert.are.equal("AccountCreated", res.object)
       assert.is_string(res.account_id)
-      assert.are.same({ provider = "WHATSAPP" }, last("POST").json)
+      assert.are.same({ provider = "LINKEDIN", access_token = "li_at" }, last("POST").json)
       assert.are.equal(res.account_id, client.accounts:get { id = res.account_id }.id)
     end)
   end)

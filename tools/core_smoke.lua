@@ -343,7 +343,7 @@ r = run({ url = base .. "/big?n=100000", output = function()
 end })
 while not inner:done() do m:perform(1000) end
 check("add from inside a sink", r.status == 200 and inner:result().body == "hello world")
-ok, err = pcall(run, { url = base .. "/big?n=100000", output = function() m:perform(0) end })
+local ok, err = pcall(run, { url = base .. "/big?n=100000", output = function() m:perform(0) end })
 check("perform from inside a sink is refused", ok and type(err.sink_error) == "string"
   and err.sink_error:find("inside an output function", 1, true), err and err.sink_error)
 
@@ -368,7 +368,7 @@ check("multipart repeated names", tags == 2 and body:find("\r\n\r\none\r\n", 1, 
 check("data part with filename is a file part", body:find('name="blob"; filename="b.bin"', 1, true))
 check("file part with explicit filename", body:find('name="renamed"; filename="other.txt"', 1, true))
 
-local ok, err = pcall(m.add, m, { url = base .. "/echo", method = "POST", parts = { { name = "f", file = tmp .. "/missing.txt" } } })
+ok, err = pcall(m.add, m, { url = base .. "/echo", method = "POST", parts = { { name = "f", file = tmp .. "/missing.txt" } } })
 check("missing upload file is a Lua error at add", not ok and tostring(err):find("cannot open file", 1, true), err)
 ok, err = pcall(m.add, m, { url = base .. "/echo", parts = { { name = "a\r\nX: y", data = "1" } } })
 check("CR/LF in part name refused", not ok and tostring(err):find("CR", 1, true), err)
