@@ -131,6 +131,9 @@ function M.complete_hosted(token, provider)
     provider = provider or (link.providers[1] == "*" and "LINKEDIN" or link.providers[1])
     local allowed = false
     for _, p in ipairs(link.providers) do allowed = allowed or p == "*" or p == provider end
+    local known = false
+    for _, p in ipairs(state.PROVIDERS) do known = known or p == provider end
+    allowed = allowed and known
     if not allowed then return reply.invalid("provider", "this link does not offer " .. tostring(provider)) end
     account = state.create_account(provider)
   end
