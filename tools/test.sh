@@ -71,7 +71,7 @@ check docs sh -c 'make -s docs &&
 echo "== examples against the sandbox"
 for ex in examples/*.lua; do
   name=example-$(basename "$ex" .lua)
-  check "$name" env LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/lua5.4/?.so;;" \
+  check "$name" env LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/lua5.4/?.so;;" OUTREACH_SPACING_MS=10-40 \
     lua5.4 bin/unipile-sandbox run -- lua5.4 "$ex"
 done
 
