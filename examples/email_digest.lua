@@ -33,6 +33,10 @@ for account in client.accounts:each() do
             local path = dir .. "/" .. safe(email.id) .. "-" .. safe(att.name or att.id)
             client.emails:get_attachment({ email_id = email.id, attachment_id = att.id, account_id = account.id },
               { output = path })
+            local f = assert(io.open(path, "rb"))
+            local size = f:seek("end")
+            f:close()
+            assert(size == att.size, "saved " .. size .. " bytes of " .. tostring(att.size))
             saved = saved + 1
           end
         end

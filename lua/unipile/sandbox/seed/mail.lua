@@ -136,8 +136,10 @@ function M.seed_account(account, content)
       subject = subject, body = "<p>" .. state.sentence(rng, 8, 30) .. "</p>", date_ms = ms,
       folders = { M.folder_by_role(account.id, role) }, unread = role == "inbox" and rng:chance(0.4),
       origin = outgoing and "unipile" or "external", in_reply_to = reply and previous or nil }))
-    if i % 3 == 0 then
-      local f = FILES[(i / 3 - 1) % #FILES + 1]
+    -- every third email, and every unread one (so a digest of unread mail
+    -- has attachments to save), carries a file
+    if i % 3 == 0 or e.read_date == null then
+      local f = FILES[(math.ceil(i / 3) - 1) % #FILES + 1]
       M.attach(rng, e, state.WORDS[rng:int(1, #state.WORDS)] .. "-" .. i .. "." .. f[1], f[2], rng:int(500, 9000))
     end
     previous = e
