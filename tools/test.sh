@@ -63,6 +63,11 @@ else
   echo "FAIL asan build"; failed=$((failed + 1))
 fi
 
+echo "== sandbox checks (coherence of every group, webhooks, examples)"
+for rt in lua5.4 luajit; do
+  check "sandbox-check-$rt" env LUA_PATH="lua/?.lua;lua/?/init.lua;;" "$rt" tools/sandbox_check.lua
+done
+
 echo "== reference docs"
 check docs sh -c 'make -s docs &&
   n=$(cat build/docs/modules/client.*.html | grep -o "operation <code>[A-Za-z]*_[A-Za-z]*</code>" | sort -u | wc -l) &&
