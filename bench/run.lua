@@ -1,0 +1,345 @@
+--- bench/run.lua: the driver behind bench/run.sh (which builds, starts the
+-- servers and sets BENCH_*). Runs each benchmark in processes of its own,
+-- prints the table and rewrites the results section of bench/README.md.
+-- Runs under lua5.4 (luasocket for the clock); the SDK side runs under
+-- $BENCH_LUA.
+local socket = require "socket"
+
+local E = os.getenv
+local TMP, STATIC, LUA = assert(E("BENCH_TMP")), assert(E("BENCH_STATIC")), E("BENCH_LUA") or "lua5.4"
+local SANDBOX, SANDBOX_KEY = assert(E("BENCH_SANDBOX")), assert(E("BENCH_SANDBOX_KEY"))
+local SANDBOX_SOURCE = E("BENCH_SANDBOX_SOURCE") or "working tree"
+local PAGES = tonumber(E("BENCH_PAGES") or "4000")
+local README = E("BENCH_README") or ""
+local PIN = E("BENCH_PIN") or ""  -- e.g. "taskset -c 1" for clients of the static nginx
+local KEY = "bench-key"       -- the static nginx checks no key; it is sent all the same
+
+-- Benchmark 1: requests per round and rounds (median of the rounds).
+local N1, WARM1, ROUNDS1 = 5000, 300, 5
+-- Benchmark 5: runs per side (the fastest counts: in this VM the kernel's
+-- page-cache work for the same 1 GiB varies 3x from run to run).
+local RUNS5 = 7
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Ctrl-C reaches the children too: stop the whole run, do not go on with
+-- the next benchmark (run.sh's trap then stops the servers).
+local function interrupted()
+  io.stderr:write("bench: interrupted\n")
+  os.exit(130)
+end
+
+local function capture(cmd)
+  local p = assert(io.popen(cmd))
+  local s = p:read("*a")
+  local ok, how, code = p:close()
+  if how == "signal" or code == 130 or code == 143 then interrupted() end
+  return (s:gsub("%s+$", "")), ok
+end
+
+-- Run a command whose last stdout line is key=value pairs.
+local function run_kv(cmd)
+  io.stderr:write("   $ ", cmd:gsub(TMP, "$TMP"), "\n")
+  local out, ok = capture(cmd)
+  local last = out:match("([^\n]*)$")
+  local t = {}
+  for k, v in last:gmatch("([%w_]+)=(%S+)") do t[k] = tonumber(v) or v end
+  if not ok or next(t) == nil then error("benchmark command failed: " .. cmd .. "\n" .. out, 0) end
+  return t
+end
+
+local function lua_cmd(script, args, pin)
+  local words = {}
+  if pin and PIN ~= "" then words[1] = PIN end
+  words[#words + 1] = LUA
+  words[#words + 1] = script
+  for _, k in ipairs(args) do words[#words + 1] = q(k) end
+  return table.concat(words, " ")
+end
+
+local function median(xs)
+  local s = {}
+  for i, x in ipairs(xs) do s[i] = x end
+  table.sort(s)
+  local n = #s
+  if n % 2 == 1 then return s[(n + 1) / 2] end
+  return (s[n / 2] + s[n / 2 + 1]) / 2
+end
+
+local function fmt(x, digits) return string.format("%." .. (digits or 2) .. "f", x) end
+
+local rows, notes = {}, {}
+local function row(r) rows[#rows + 1] = r end
+local function note(s) notes[#notes + 1] = s end
+
+local function guarded(name, fn)
+  local ok, err = pcall(fn)
+  if not ok and tostring(err):find("interrupted!", 1, true) then interrupted() end
+  if not ok then
+    io.stderr:write("bench: ", name, " failed: ", tostring(err), "\n")
+    row { id = name, what = "failed: " .. tostring(err):gsub("\n.*", ""), sdk = "—", base = "—", ratio = "—",
+      goal = "—", result = "ERROR", server = "—" }
+  end
+end
+
+---------------------------------------------------------------------------
+-- 1. CPU per request
+
+local UA = capture(LUA .. [[ -e 'io.write(require("unipile.client").user_agent())']])
+
+local function bench1(prefix, label, id)
+  local url = STATIC .. prefix .. "/chats?limit=100"
+  local c_us, s_us, c_last, s_last = {}, {}, nil, nil
+  for _ = 1, ROUNDS1 do
+    c_last = run_kv(table.concat({ PIN, q(TMP .. "/c_baseline"), q(url), N1, WARM1, q(KEY), q(UA) }, " "))
+    s_last = run_kv(lua_cmd("bench/sdk_cpu.lua", { "dsn=" .. STATIC .. prefix, "key=" .. KEY,
+      "n=" .. N1, "warmup=" .. WARM1, "mode=list" }, true))
+    c_us[#c_us + 1], s_us[#s_us + 1] = c_last.cpu_us_per_req, s_last.cpu_us_per_req
+  end
+  assert(c_last.new_connections == 0, "the C baseline opened new connections while timed")
+  local c, s = median(c_us), median(s_us)
+  local ratio = s / c
+  row { id = id, what = ("CPU per request, 100-chat page (%d B), %s, %d sequential requests, keep-alive; SDK decodes the JSON")
+      :format(c_last.body_bytes, label, N1),
+    sdk = fmt(s, 1) .. " µs", base = "C libcurl: " .. fmt(c, 1) .. " µs", ratio = fmt(ratio) .. "×",
+    goal = "≤ 1.10×", result = ratio <= 1.10 and "pass" or "FAIL",
+    server = "nginx static" .. (prefix == "/b1gz" and " (gzip_static)" or "") }
+  local function list(xs)
+    local t = {}
+    for i, v in ipairs(xs) do t[i] = fmt(v, 1) end
+    return table.concat(t, "/")
+  end
+  note(("1 %s: medians of %d rounds; C rounds %s µs, SDK rounds %s µs; wire bytes per response %s, "
+    .. "SDK saw Content-Encoding %s."):format(label, ROUNDS1, list(c_us), list(s_us),
+      tostring(c_last.wire_bytes), tostring(s_last.encoding)))
+  return c, s
+end
+
+local c_identity, s_identity
+guarded("1", function() c_identity, s_identity = bench1("/b1", "identity", "1") end)
+guarded("1-gzip", function() bench1("/b1gz", "gzip (both sides decode it)", "1 gzip") end)
+guarded("1-parts", function()
+  local med = {}
+  for _, mode in ipairs({ "core", "raw", "decode" }) do
+    local xs = {}
+    for _ = 1, mode == "decode" and 1 or ROUNDS1 do
+      xs[#xs + 1] = run_kv(lua_cmd("bench/sdk_cpu.lua", { "dsn=" .. STATIC .. "/b1", "key=" .. KEY,
+        "n=" .. N1, "warmup=" .. WARM1, "mode=" .. mode }, true)).cpu_us_per_req
+    end
+    med[mode] = median(xs)
+  end
+  row { id = "1 parts", what = "the identity row taken apart: C core alone (`multi:add` + `perform` + `result`, "
+      .. "no Lua layer) / `client:request{ raw = true }` (no decode) / `cjson.decode` of the page alone (no HTTP)",
+    sdk = ("%s / %s / %s µs"):format(fmt(med.core, 1), fmt(med.raw, 1), fmt(med.decode, 1)),
+    base = c_identity and ("C libcurl: " .. fmt(c_identity, 1) .. " µs") or "—",
+    ratio = c_identity and (fmt(med.core / c_identity) .. "× / " .. fmt(med.raw / c_identity) .. "× / "
+      .. fmt(med.decode / c_identity) .. "×") or "—", goal = "—", result = "info", server = "nginx static" }
+  if c_identity and s_identity then
+    local floor = c_identity + med.decode
+    row { id = "1 floor", what = "the identity row against its floor: the C request plus `cjson.decode` of the same page "
+        .. "(what any Lua SDK on lua-cjson pays)",
+      sdk = fmt(s_identity, 1) .. " µs", base = ("%s + %s = %s µs"):format(fmt(c_identity, 1), fmt(med.decode, 1), fmt(floor, 1)),
+      ratio = fmt(s_identity / floor) .. "×", goal = "—", result = "info", server = "nginx static" }
+  end
+end)
+
+---------------------------------------------------------------------------
+-- 2. 1,000,000 items
+
+guarded("2", function()
+  local s = run_kv(lua_cmd("bench/sdk_each.lua", { "dsn=" .. STATIC .. "/b2", "key=" .. KEY, "pages=" .. PAGES }, true))
+  local d = run_kv(lua_cmd("bench/decode_only.lua", { "file=" .. TMP .. "/www/page250.json", "pages=1000" }, true))
+  row { id = "2", what = ("`each` over %s items (%d pages of 250, cursor changes every page)")
+      :format(tostring(s.items):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""), PAGES),
+    sdk = fmt(s.items_per_s / 1000, 0) .. "k items/s (" .. fmt(s.wall_s, 1) .. " s)",
+    base = "cjson.decode alone: " .. fmt(d.items_per_s / 1000, 0) .. "k items/s",
+    ratio = fmt(s.items_per_s / d.items_per_s) .. "×", goal = "—", result = "info",
+    server = "nginx static + sub_filter" }
+  local mb = s.vmhwm_kb / 1024
+  row { id = "2 RSS", what = "peak RSS (VmHWM) of that process; VmRSS sampled every 10% of the way",
+    sdk = fmt(mb, 1) .. " MB",
+    base = ("VmRSS at 10%%: %s MB, at 100%%: %s MB, from 20%% on within %s–%s MB"):format(
+      fmt(s.rss_first_kb / 1024, 1), fmt(s.rss_last_kb / 1024, 1), fmt(s.rss_min_kb / 1024, 1), fmt(s.rss_max_kb / 1024, 1)),
+    ratio = "—", goal = "< 40 MB, flat", result = (mb < 40 and s.rss_max_kb - s.rss_min_kb < 4096) and "pass" or "FAIL",
+    server = "nginx static + sub_filter" }
+  note(("2: the client used %s s of CPU in %s s of wall time (%d%%): the client, not nginx, is the bottleneck. "
+    .. "Reference: the same page decoded 1000 times in memory by `cjson.decode`.")
+    :format(fmt(s.cpu_s, 1), fmt(s.wall_s, 1), math.floor(100 * s.cpu_s / s.wall_s + 0.5)))
+end)
+
+---------------------------------------------------------------------------
+-- 3. concurrency
+
+guarded("3", function()
+  local n, conc, lat = 200, 16, 100
+  local s = run_kv(lua_cmd("bench/sdk_map.lua", { "dsn=" .. SANDBOX, "key=" .. SANDBOX_KEY, "sandbox=" .. SANDBOX,
+    "n=" .. n, "concurrency=" .. conc, "latency_ms=" .. lat }))
+  local ideal = n / conc * lat / 1000
+  local ratio = s.wall_s / ideal
+  row { id = "3", what = "200 requests, 100 ms injected latency each, `unipile.map` concurrency 16",
+    sdk = fmt(s.wall_s, 3) .. " s", base = "ideal 200/16 × 100 ms = " .. fmt(ideal, 3) .. " s",
+    ratio = fmt(ratio) .. "×", goal = "≤ 1.3×", result = ratio <= 1.3 and "pass" or "FAIL",
+    server = "sandbox (" .. SANDBOX_SOURCE .. ")" }
+  note(("3: against the wave count instead (ceil(200/16) = 13 waves × 100 ms = 1.300 s) the ratio is %s×.")
+    :format(fmt(s.wall_s / 1.3)))
+end)
+
+---------------------------------------------------------------------------
+-- 4. prefetch
+
+guarded("4", function()
+  local pages, lat, work = 50, 50, 50
+  local ideal = pages * work / 1000
+  for _, pf in ipairs({ 1, 0 }) do
+    local s = run_kv(lua_cmd("bench/sdk_prefetch.lua", { "dsn=" .. SANDBOX, "key=" .. SANDBOX_KEY,
+      "sandbox=" .. SANDBOX, "pages=" .. pages, "latency_ms=" .. lat, "work_ms=" .. work, "prefetch=" .. pf }))
+    local ratio = s.wall_s / ideal
+    row { id = pf == 1 and "4" or "4 no prefetch",
+      what = pf == 1 and "50 pages, 50 ms latency per page, consumer busy 50 ms per page (`core.sleep`), prefetch on (default)"
+        or "the same with `prefetch = false` (contrast)",
+      sdk = fmt(s.wall_s, 3) .. " s", base = "ideal 50 × 50 ms = " .. fmt(ideal, 3) .. " s",
+      ratio = fmt(ratio) .. "×", goal = pf == 1 and "≤ 1.2×" or "—",
+      result = pf == 1 and (ratio <= 1.2 and "pass" or "FAIL") or "info",
+      server = "sandbox (" .. SANDBOX_SOURCE .. ")" }
+  end
+end)
+
+---------------------------------------------------------------------------
+-- 5. 1 GiB download
+
+local function bench5(out_dir, id, label)
+  local url = STATIC .. "/b5/big.bin"
+  local out = out_dir .. "/" .. TMP:match("[^/]+$") .. ".bin"   -- run.sh removes it on exit too
+  local size = 1024 * 1024 * 1024
+  os.execute("curl -s -o /dev/null " .. q(url))   -- the file into the page cache, for both
+  local cs, ss = {}, {}
+  local TIME = "/usr/bin/time -f 'rss_kb=%M user_s=%U sys_s=%S' "
+  local function curl_once()
+    os.execute("sync")                            -- no writeback of an earlier run left to compete with
+    local t0 = socket.gettime()
+    local c = run_kv(TIME .. PIN .. " curl -s -o " .. q(out)
+      .. " -w 'time_total=%{time_total} size=%{size_download}\\n' " .. q(url) .. " 2>&1 | tr '\\n' ' '")
+    c.wall_s = socket.gettime() - t0
+    assert(c.size == size, "curl got " .. tostring(c.size) .. " bytes")
+    os.remove(out)
+    cs[#cs + 1] = c
+  end
+  local function sdk_once()
+    os.execute("sync")
+    local t0 = socket.gettime()
+    local s = run_kv(TIME .. lua_cmd("bench/sdk_download.lua", { "dsn=" .. STATIC .. "/b5",
+      "key=" .. KEY, "path=/big.bin", "out=" .. out, "size=" .. size }, true) .. " 2>&1 | tr '\\n' ' '")
+    s.proc_wall_s = socket.gettime() - t0
+    os.remove(out)
+    ss[#ss + 1] = s
+  end
+  -- alternating, each side first in turn
+  for i = 1, RUNS5 do
+    if i % 2 == 1 then curl_once() sdk_once() else sdk_once() curl_once() end
+  end
+  local function cpu(list)
+    local t = {}
+    for i, x in ipairs(list) do t[i] = x.user_s + x.sys_s end
+    return median(t)
+  end
+  local function pick(list, key)                  -- the fastest run
+    table.sort(list, function(x, y) return x[key] < y[key] end)
+    return list[1]
+  end
+  local cpu_c, cpu_s = cpu(cs), cpu(ss)
+  local mid_c, mid_s = pick(cs, "time_total"), pick(ss, "wall_s")
+  local times = function(list, key)
+    local t = {}
+    for i, x in ipairs(list) do t[i] = fmt(x[key], 3) end
+    return table.concat(t, "/")
+  end
+  local mbs = function(t) return size / t / 1048576 end
+  local ratio = mid_c.time_total / mid_s.wall_s
+  row { id = id,
+    what = "1 GiB file streamed to " .. label .. " (`client:request{ output = path }`), best of " .. RUNS5 .. " each",
+    sdk = fmt(mbs(mid_s.wall_s), 0) .. " MiB/s", base = "`curl -s -o`: " .. fmt(mbs(mid_c.time_total), 0) .. " MiB/s",
+    ratio = fmt(ratio) .. "×", goal = id == "5" and "≥ 0.8×" or "—",
+    result = id == "5" and (ratio >= 0.8 and "pass" or "FAIL") or "info", server = "nginx static (sendfile)" }
+  note(("%s: runs (s, sorted): SDK %s, curl %s; process CPU (user+sys, median) SDK %s s, curl %s s; "
+    .. "whole processes start to exit (fastest run): SDK %s s, curl %s s.")
+    :format(id, times(ss, "wall_s"), times(cs, "time_total"), fmt(cpu_s, 2), fmt(cpu_c, 2),
+      fmt(mid_s.proc_wall_s, 3), fmt(mid_c.wall_s, 3)))
+  return ss, cs
+end
+
+guarded("5", function()
+  local ss, cs = bench5(TMP .. "/out", "5", "disk (" .. TMP:match("^/[^/]*") .. ")")
+  local hwm, crss = 0, 0
+  for _, x in ipairs(ss) do hwm = math.max(hwm, x.vmhwm_kb) end
+  for _, x in ipairs(cs) do crss = math.max(crss, x.rss_kb) end
+  local mb = hwm / 1024
+  row { id = "5 RSS", what = "peak RSS (VmHWM) of the SDK process during those downloads, highest of the " .. RUNS5,
+    sdk = fmt(mb, 1) .. " MB", base = "curl (max RSS): " .. fmt(crss / 1024, 1) .. " MB", ratio = "—",
+    goal = "< 20 MB", result = mb < 20 and "pass" or "FAIL", server = "nginx static (sendfile)" }
+  note("5: SDK time = wall time around `client:request` inside the SDK process; curl time = its own `%{time_total}`.")
+end)
+
+-- The same into memory (tmpfs), where the disk's writeback cannot blur the
+-- comparison of the two clients.
+guarded("5-tmpfs", function()
+  local free = tonumber((capture("df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $4}'")))
+  if not free or free < 3 * 1024 * 1024 then return end
+  bench5("/dev/shm", "5 tmpfs", "tmpfs (/dev/shm)")
+end)
+
+---------------------------------------------------------------------------
+-- The report
+
+local function first_line(cmd) return (capture(cmd .. " 2>&1")):match("[^\n]*") end
+local machine = {
+  ("%s CPU(s), %s"):format(first_line("nproc"), (first_line("grep -m1 'model name' /proc/cpuinfo"):gsub("^.-:%s*", ""))),
+  "kernel " .. first_line("uname -sr") .. ", " .. first_line(". /etc/os-release && echo $PRETTY_NAME"),
+  "libcurl " .. first_line(LUA .. [[ -e 'local v = require("unipile.core").version()
+    io.write(v.curl, " ", v.ssl or "", " zlib ", v.libz or "")']]),
+  first_line(LUA .. " -v"):match("^(%S+ %S+)") .. ", lua-cjson "
+    .. first_line(LUA .. [[ -e 'io.write(require("cjson")._VERSION)']]),
+  (first_line("nginx -v"):gsub("^nginx version: ", "")),
+}
+
+local lines = {}
+local function add(s) lines[#lines + 1] = s end
+local core_dir = (E("LUA_CPATH") or ""):match("^([^;]*)/%?%.so")
+add(("Run %s on `%s`, commit %s%s%s."):format(os.date("!%Y-%m-%d %H:%M UTC"), "bench/run.sh",
+  first_line("git rev-parse --short HEAD"),
+  core_dir and not core_dir:match("^build/") and (", core.so from " .. core_dir) or "",
+  first_line("git status --porcelain -- src lua/unipile ':!lua/unipile/sandbox' | head -c1") ~= ""
+    and " (uncommitted changes in src/ or the SDK's lua/ files)" or ""))
+add("")
+add("Machine: " .. table.concat(machine, "; ") .. ".")
+add("")
+add("| # | benchmark | server | SDK | baseline | ratio | goal | result |")
+add("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for _, r in ipairs(rows) do
+  add(("| %s | %s | %s | %s | %s | %s | %s | %s |"):format(r.id, r.what, r.server, r.sdk, r.base, r.ratio, r.goal, r.result))
+end
+add("")
+for _, n in ipairs(notes) do add("- " .. n) end
+local block = table.concat(lines, "\n")
+print(block)
+
+if README ~= "" then
+  local BEGIN, END = "<!-- results:begin (bench/run.sh rewrites this section) -->", "<!-- results:end -->"
+  local f = io.open(README, "rb")
+  local text = f and f:read("*a") or ""
+  if f then f:close() end
+  local a = text:find(BEGIN, 1, true)
+  local b = text:find(END, 1, true)
+  local new = BEGIN .. "\n\n" .. block .. "\n\n" .. END
+  if a and b and b > a then
+    text = text:sub(1, a - 1) .. new .. text:sub(b + #END)
+  else
+    text = text .. (text == "" and "" or "\n") .. "## Results\n\n" .. new .. "\n"
+  end
+  f = assert(io.open(README, "wb"))
+  f:write(text)
+  f:close()
+  io.stderr:write("bench: wrote ", README, "\n")
+end
+local failed = 0
+for _, r in ipairs(rows) do if r.result == "ERROR" then failed = failed + 1 end end
+os.exit(failed == 0 and 0 or 1)

@@ -1,0 +1,196 @@
+#!/bin/sh
+# bench/run.sh - run every benchmark, print the results table and rewrite
+# the results section of bench/README.md.  One command, under 2 minutes.
+#
+#   bench/run.sh                 (from anywhere: it cds to the repo root)
+#   LUA=luajit bench/run.sh      another runtime for the SDK side (default lua5.4)
+#   BENCH_NO_README=1 bench/run.sh   print only, leave README.md alone
+#   BENCH_CORE_DIR=/tmp/x/build BENCH_NO_README=1 bench/run.sh   the SDK on another core.so
+#   BENCH_SANDBOX_HEAD=1 bench/run.sh   benchmarks 3 and 4 on HEAD's sandbox, not the working tree's
+#
+# Servers: a plain nginx (static files, no Lua) started here in a temp
+# prefix for benchmarks 1, 2 and 5; the SDK's sandbox (nginx + ngx_lua) for
+# 3 and 4, from the working tree or, if that one does not start, from a
+# snapshot of HEAD.  Both are stopped on exit, whatever happens.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+LUA=${LUA:-lua5.4}
+case "$LUA" in lua5.4) RT=lua5.4 ;; lua5.1) RT=lua5.1 ;; luajit) RT=luajit ;; *) echo "bench: LUA must be lua5.4, lua5.1 or luajit" >&2; exit 2 ;; esac
+
+# What tools/deps.sh does not install: the curl tool (benchmark 5's
+# baseline) and GNU time (its peak RSS and CPU).
+need=""
+command -v curl >/dev/null || need="$need curl"
+[ -x /usr/bin/time ] || need="$need time"
+if [ -n "$need" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+  else
+    echo "bench: missing:$need; run as root: apt-get install -y$need" >&2; exit 1
+  fi
+fi
+tools/deps.sh
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/unipile-bench.XXXXXX")
+NGINX_PID=""
+SANDBOX_PREFIX=""
+SANDBOX_BIN="$ROOT/bin/unipile-sandbox"
+SANDBOX_LUA_PATH="lua/?.lua;lua/?/init.lua;;"
+cleanup() {
+  if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+    kill -TERM "$NGINX_PID" 2>/dev/null || true
+    i=0; while kill -0 "$NGINX_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    kill -KILL "$NGINX_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SANDBOX_PREFIX" ]; then
+    LUA_PATH="$SANDBOX_LUA_PATH" lua5.4 "$SANDBOX_BIN" stop "$SANDBOX_PREFIX" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TMP" "/dev/shm/$(basename "$TMP").bin"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== build" >&2
+tools/build.sh "$RT" >/dev/null
+# BENCH_CORE_DIR=DIR: the SDK side loads DIR/unipile/core.so instead (a
+# build of a patched src/, e.g. bench/proposals/*.patch, to compare).
+CORE_DIR=${BENCH_CORE_DIR:-build/$RT}
+[ -f "$CORE_DIR/unipile/core.so" ] || { echo "bench: no $CORE_DIR/unipile/core.so" >&2; exit 2; }
+CFLAGS="-O2 -Wall -Wextra"
+gcc $CFLAGS -o "$TMP/c_baseline" bench/c_baseline.c -lcurl
+LUAINC=/usr/include/lua5.4
+[ "$RT" = lua5.4 ] || LUAINC=/usr/include/lua5.1
+gcc $CFLAGS -shared -fPIC -I"$LUAINC" -o "$TMP/bench_rusage.so" bench/rusage.c
+
+echo "== fixtures" >&2
+mkdir -p "$TMP/www" "$TMP/out" "$TMP/nginx/logs" "$TMP/nginx/tmp"
+lua5.4 bench/gen_fixtures.lua "$TMP/www" >&2
+# 1 GiB, sparse, with 64 random MiB scattered through it (fast to create).
+truncate -s 1G "$TMP/www/big.bin"
+i=0
+while [ $i -lt 64 ]; do
+  dd if=/dev/urandom of="$TMP/www/big.bin" bs=1M count=1 seek=$((i * 16)) conv=notrunc status=none
+  i=$((i + 1))
+done
+
+# Page N's cursor is "pN"; the first page has none; page 4000's next is null.
+PAGES=4000
+awk -v n=$PAGES 'BEGIN {
+  print "default null;"; print "\"\" \x27\"p2\"\x27;"
+  for (i = 2; i < n; i++) printf "p%d \x27\"p%d\"\x27;\n", i, i + 1
+  printf "p%d null;\n", n }' > "$TMP/nginx/cursors.map"
+
+PORT=$(lua5.4 -e 'local s = require("socket").bind("127.0.0.1", 0) local _, p = s:getsockname() print(p) s:close()')
+USER_LINE=""
+[ "$(id -u)" = 0 ] && USER_LINE="user root;"
+# With 2+ CPUs the static nginx worker runs on CPU 0 and every client
+# (SDK and baselines alike) on CPU 1: where the scheduler puts the two
+# otherwise moves benchmark 1's figures by up to 2x from run to run.
+AFFINITY=""
+PIN=""
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  AFFINITY="worker_cpu_affinity 01;"
+  PIN="taskset -c 1"
+fi
+cat > "$TMP/nginx/nginx.conf" <<EOF
+# unipile-bench: plain static nginx (no Lua) for benchmarks 1, 2 and 5
+$USER_LINE
+worker_processes 1;
+$AFFINITY
+daemon on;
+pid $TMP/nginx/logs/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx/tmp/body;
+  proxy_temp_path $TMP/nginx/tmp/proxy;
+  fastcgi_temp_path $TMP/nginx/tmp/fastcgi;
+  uwsgi_temp_path $TMP/nginx/tmp/uwsgi;
+  scgi_temp_path $TMP/nginx/tmp/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  sendfile on;
+  tcp_nopush on;
+  gzip off;
+  types { }
+  default_type application/octet-stream;
+  map_hash_max_size 16384;
+  map_hash_bucket_size 64;
+  map \$arg_cursor \$next_cursor { include $TMP/nginx/cursors.map; }
+  server {
+    listen 127.0.0.1:$PORT;
+    # 1: the 100-chat page, identity (sent as is, Content-Length)
+    location = /b1/chats { default_type application/json; alias $TMP/www/page100.json; }
+    # 1 (gzip): the same page pre-compressed, sent with Content-Encoding: gzip
+    location = /b1gz/chats { default_type application/json; gzip_static on; alias $TMP/www/page100.json; }
+    # 2: the 250-chat page with the next cursor spliced in by sub_filter
+    location = /b2/chats {
+      default_type application/json;
+      alias $TMP/www/page250.json;
+      sub_filter_types application/json;
+      sub_filter '"@CURSOR@"' \$next_cursor;
+      sub_filter_once on;
+    }
+    # 5: the 1 GiB file
+    location = /b5/big.bin { alias $TMP/www/big.bin; }
+  }
+}
+EOF
+echo "== servers" >&2
+nginx -p "$TMP/nginx/" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log"
+NGINX_PID=$(cat "$TMP/nginx/logs/nginx.pid")
+STATIC="http://127.0.0.1:$PORT"
+i=0
+until curl -s -o /dev/null "$STATIC/b1/chats"; do
+  i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: nginx did not answer" >&2; cat "$TMP/nginx/logs/error.log" >&2; exit 1; }
+  sleep 0.05
+done
+
+# The sandbox: the working tree's, else HEAD's (it may be mid-rewrite).
+sandbox_check() { # the calls benchmarks 3 and 4 make, on $UNIPILE_DSN
+  LUA_PATH="$SANDBOX_LUA_PATH" LUA_CPATH="build/$RT/?.so;;" "$LUA" -e '
+    local dsn, key = os.getenv("UNIPILE_DSN"), os.getenv("UNIPILE_API_KEY")
+    local sb = require("unipile.sandbox").attach(dsn)
+    local c = require("unipile").new { dsn = dsn, api_key = key }
+    sb:fault { latency_ms = 1, count = -1, path = "/accounts" }
+    assert(#c.accounts:list({ limit = 1 }).items == 1)
+    sb:clear_faults()
+    local n = 0
+    for _ in c.messages:pages { limit = 1, max_items = 50 } do n = n + 1 end
+    assert(n == 50, "fewer than 50 messages")'
+}
+start_sandbox() {
+  out=$(LUA_PATH="$SANDBOX_LUA_PATH" lua5.4 "$SANDBOX_BIN" start 2>"$TMP/sandbox.err") || return 1
+  eval "$out"
+  SANDBOX_PREFIX=$UNIPILE_SANDBOX_PREFIX
+  sandbox_check 2>>"$TMP/sandbox.err"
+}
+SANDBOX_SOURCE="working tree"
+if [ -n "${BENCH_SANDBOX_HEAD:-}" ] || ! start_sandbox; then
+  [ -n "${BENCH_SANDBOX_HEAD:-}" ] || {
+    echo "bench: the working tree's sandbox failed; using a snapshot of HEAD" >&2
+    tail -n 5 "$TMP/sandbox.err" >&2
+  }
+  if [ -n "$SANDBOX_PREFIX" ]; then
+    LUA_PATH="$SANDBOX_LUA_PATH" lua5.4 "$SANDBOX_BIN" stop "$SANDBOX_PREFIX" >/dev/null 2>&1 || true
+    SANDBOX_PREFIX=""
+  fi
+  mkdir -p "$TMP/snap"
+  git archive HEAD lua bin | tar -x -C "$TMP/snap"
+  SANDBOX_BIN="$TMP/snap/bin/unipile-sandbox"
+  SANDBOX_LUA_PATH="$TMP/snap/lua/?.lua;$TMP/snap/lua/?/init.lua;;"
+  SANDBOX_SOURCE="HEAD snapshot $(git rev-parse --short HEAD)"
+  start_sandbox || { cat "$TMP/sandbox.err" >&2; echo "bench: no sandbox" >&2; exit 1; }
+fi
+
+echo "== benchmarks" >&2
+README=bench/README.md
+[ -z "${BENCH_NO_README:-}" ] || README=""
+export LUA_PATH="lua/?.lua;lua/?/init.lua;./?.lua;;"
+export LUA_CPATH="$CORE_DIR/?.so;$TMP/?.so;;"
+BENCH_PIN="$PIN" BENCH_TMP="$TMP" BENCH_STATIC="$STATIC" BENCH_LUA="$LUA" BENCH_PAGES=$PAGES \
+BENCH_SANDBOX="$UNIPILE_DSN" BENCH_SANDBOX_KEY="$UNIPILE_API_KEY" BENCH_SANDBOX_SOURCE="$SANDBOX_SOURCE" \
+BENCH_README="$README" lua5.4 bench/run.lua
