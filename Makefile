@@ -1,10 +1,11 @@
 # Thin wrapper: the work is in tools/*.sh and CMakeLists.txt.
 #   make demo   install what is missing, build, run examples/quickstart.lua on the sandbox
 #   make test   install, build, run the whole suite; ends with "N passed, N failed"
+#   make bench  the five benchmarks of bench/README.md (rewrites its results table)
 LUA ?= lua5.4
 LUA_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"
 
-.PHONY: all deps build test demo docs lint clean
+.PHONY: all deps build test demo docs bench lint clean
 
 all: build
 
@@ -24,6 +25,9 @@ docs: deps
 	@rm -rf build/docs-src build/docs && mkdir -p build/docs-src
 	@$(LUA_ENV) $(LUA) tools/gen_docs.lua build/docs-src
 	@ldoc -q . && echo "docs: build/docs/index.html"
+
+bench: deps
+	@bench/run.sh
 
 lint: deps
 	luacheck lua spec examples bin tools

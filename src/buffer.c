@@ -12,7 +12,7 @@ void buffer_init(buffer *b) {
 }
 
 /* Doubling keeps appends amortised O(1) for bodies arriving in 16 KiB chunks. */
-static int buffer_reserve(buffer *b, size_t extra) {
+int buffer_reserve(buffer *b, size_t extra) {
   size_t need = b->len + extra, cap = b->cap ? b->cap : BUFFER_MIN_CAP;
   char *p;
   if (need < b->len) return -1; /* overflow */

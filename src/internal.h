@@ -24,10 +24,14 @@
 #define TRANSFER_MT "unipile.transfer"
 
 #define EASY_POOL_SIZE 16
+/* curl's read buffer and the stdio buffer of downloads to an `output` path. */
+#define OUTPUT_BUFFER_SIZE (256 * 1024)
 /* Non-2xx bodies are error envelopes: keep enough to diagnose, no more. */
 #define ERROR_BODY_CAP (1024 * 1024)
 /* Response headers are kept in memory; a hostile server gets this much. */
 #define HEADERS_CAP (1024 * 1024)
+/* In-memory bodies are allocated at once from Content-Length up to this. */
+#define BODY_PRESIZE_MAX (64 * 1024 * 1024)
 
 typedef struct multi multi_t;
 typedef struct transfer transfer_t;
@@ -55,6 +59,7 @@ struct transfer {
 
   /* the current attempt, filled by the curl callbacks */
   FILE *file;
+  char *file_buf;               /* its stdio buffer (OUTPUT_BUFFER_SIZE) */
   int body_started;             /* first body byte of this attempt seen */
   int to_output;                /* this attempt's body goes to path/sink */
   int sink_used;                /* a byte reached the Lua sink: no retry */
