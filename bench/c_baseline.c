@@ -1,9 +1,11 @@
 /*
  * c_baseline.c - the C side of benchmark 1: N sequential GETs of one URL
  * with libcurl's easy API, one easy handle reused (so one keep-alive
- * connection), the body read into a reused memory buffer and not parsed.
+ * connection), the body read into a reused memory buffer, then (PARSE =
+ * "parse") parsed into a cJSON tree and freed, as the SDK decodes it into
+ * Lua tables, or (PARSE = "none") not parsed at all.
  *
- *   c_baseline URL N WARMUP API_KEY USER_AGENT
+ *   c_baseline URL N WARMUP API_KEY USER_AGENT [PARSE]
  *
  * Request headers are those the SDK sends: X-API-KEY, Accept:
  * application/json, its User-Agent, and Accept-Encoding with every encoding
@@ -20,6 +22,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <curl/curl.h>
+#include <cjson/cJSON.h>
 
 typedef struct { char *data; size_t len, cap; } buf_t;
 
@@ -52,6 +55,17 @@ static double wall_seconds(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int parse_body = 0;
+
+/* The same work the SDK does with the page: a tree of every value. */
+static int parse(const buf_t *b) {
+  cJSON *root = cJSON_ParseWithLength(b->data, b->len);
+  int ok = root != NULL && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "items")) > 0;
+  cJSON_Delete(root);
+  if (!ok) fprintf(stderr, "c_baseline: the body is not a page of items\n");
+  return ok ? 0 : -1;
+}
+
 static int fetch(CURL *e, buf_t *b, long *connects) {
   long status = 0;
   CURLcode rc;
@@ -66,6 +80,7 @@ static int fetch(CURL *e, buf_t *b, long *connects) {
     fprintf(stderr, "c_baseline: HTTP %ld\n", status);
     return -1;
   }
+  if (parse_body && parse(b) != 0) return -1;
   if (connects) {
     long c = 0;
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &c);
@@ -83,10 +98,11 @@ int main(int argc, char **argv) {
   CURL *e;
   double cpu0, cpu1, wall0, wall1;
   curl_off_t wire = 0;
-  if (argc != 6) {
-    fprintf(stderr, "usage: c_baseline URL N WARMUP API_KEY USER_AGENT\n");
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: c_baseline URL N WARMUP API_KEY USER_AGENT [parse|none]\n");
     return 2;
   }
+  parse_body = argc == 7 && strcmp(argv[6], "parse") == 0;
   url = argv[1];
   n = atol(argv[2]);
   warmup = atol(argv[3]);

@@ -87,11 +87,12 @@ end
 
 local UA = capture(LUA .. [[ -e 'io.write(require("unipile.client").user_agent())']])
 
-local function bench1(prefix, label, id)
+local function bench1(prefix, label, id, parse)
   local url = STATIC .. prefix .. "/chats?limit=100"
   local c_us, s_us, c_last, s_last = {}, {}, nil, nil
   for _ = 1, ROUNDS1 do
-    c_last = run_kv(table.concat({ PIN, q(TMP .. "/c_baseline"), q(url), N1, WARM1, q(KEY), q(UA) }, " "))
+    c_last = run_kv(table.concat({ PIN, q(TMP .. "/c_baseline"), q(url), N1, WARM1, q(KEY), q(UA),
+      parse and "parse" or "none" }, " "))
     s_last = run_kv(lua_cmd("bench/sdk_cpu.lua", { "dsn=" .. STATIC .. prefix, "key=" .. KEY,
       "n=" .. N1, "warmup=" .. WARM1, "mode=list" }, true))
     c_us[#c_us + 1], s_us[#s_us + 1] = c_last.cpu_us_per_req, s_last.cpu_us_per_req
@@ -99,10 +100,12 @@ local function bench1(prefix, label, id)
   assert(c_last.new_connections == 0, "the C baseline opened new connections while timed")
   local c, s = median(c_us), median(s_us)
   local ratio = s / c
-  row { id = id, what = ("CPU per request, 100-chat page (%d B), %s, %d sequential requests, keep-alive; SDK decodes the JSON")
-      :format(c_last.body_bytes, label, N1),
-    sdk = fmt(s, 1) .. " µs", base = "C libcurl: " .. fmt(c, 1) .. " µs", ratio = fmt(ratio) .. "×",
-    goal = "≤ 1.10×", result = ratio <= 1.10 and "pass" or "FAIL",
+  row { id = id, what = ("CPU per request, 100-chat page (%d B), %s, %d sequential requests, keep-alive; "
+      .. "SDK decodes the JSON into Lua tables%s"):format(c_last.body_bytes, label, N1,
+        parse and ", C parses it into a cJSON tree" or ", C does not parse it"),
+    sdk = fmt(s, 1) .. " µs", base = (parse and "C libcurl + cJSON: " or "C libcurl, no parse: ") .. fmt(c, 1) .. " µs",
+    ratio = fmt(ratio) .. "×",
+    goal = parse and "≤ 1.10×" or "—", result = parse and (ratio <= 1.10 and "pass" or "FAIL") or "info",
     server = "nginx static" .. (prefix == "/b1gz" and " (gzip_static)" or "") }
   local function list(xs)
     local t = {}
@@ -116,8 +119,9 @@ local function bench1(prefix, label, id)
 end
 
 local c_identity, s_identity
-guarded("1", function() c_identity, s_identity = bench1("/b1", "identity", "1") end)
-guarded("1-gzip", function() bench1("/b1gz", "gzip (both sides decode it)", "1 gzip") end)
+guarded("1", function() bench1("/b1", "identity", "1", true) end)
+guarded("1-gzip", function() bench1("/b1gz", "gzip (both sides inflate it)", "1 gzip", true) end)
+guarded("1-noparse", function() c_identity, s_identity = bench1("/b1", "identity", "1 no parse", false) end)
 guarded("1-parts", function()
   local med = {}
   for _, mode in ipairs({ "core", "raw", "decode" }) do

@@ -19,10 +19,12 @@ LUA=${LUA:-lua5.4}
 case "$LUA" in lua5.4) RT=lua5.4 ;; lua5.1) RT=lua5.1 ;; luajit) RT=luajit ;; *) echo "bench: LUA must be lua5.4, lua5.1 or luajit" >&2; exit 2 ;; esac
 
 # What tools/deps.sh does not install: the curl tool (benchmark 5's
-# baseline) and GNU time (its peak RSS and CPU).
+# baseline), GNU time (its peak RSS and CPU) and cJSON (benchmark 1's C
+# baseline parses the page too).
 need=""
 command -v curl >/dev/null || need="$need curl"
 [ -x /usr/bin/time ] || need="$need time"
+[ -f /usr/include/cjson/cJSON.h ] || need="$need libcjson-dev"
 if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -59,7 +61,7 @@ tools/build.sh "$RT" >/dev/null
 CORE_DIR=${BENCH_CORE_DIR:-build/$RT}
 [ -f "$CORE_DIR/unipile/core.so" ] || { echo "bench: no $CORE_DIR/unipile/core.so" >&2; exit 2; }
 CFLAGS="-O2 -Wall -Wextra"
-gcc $CFLAGS -o "$TMP/c_baseline" bench/c_baseline.c -lcurl
+gcc $CFLAGS -o "$TMP/c_baseline" bench/c_baseline.c -lcurl -lcjson
 LUAINC=/usr/include/lua5.4
 [ "$RT" = lua5.4 ] || LUAINC=/usr/include/lua5.1
 gcc $CFLAGS -shared -fPIC -I"$LUAINC" -o "$TMP/bench_rusage.so" bench/rusage.c
