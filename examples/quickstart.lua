@@ -6,12 +6,14 @@
 local unipile = require "unipile"
 
 local client = unipile.new()   -- reads UNIPILE_DSN and UNIPILE_API_KEY
+print("talking to " .. tostring(client))
 
 -- 1. Accounts connected to this API key.
 local accounts = client.accounts:list()
 print(("%d accounts"):format(#accounts.items))
 for _, account in ipairs(accounts.items) do
-  print(("  %-10s %s  %s"):format(account.type, account.id, account.name))
+  local source = account.sources and account.sources[1]
+  print(("  %-12s %s  %-14s %s"):format(account.type, account.id, account.name, source and source.status or ""))
 end
 
 -- 2. Every chat of every account, page after page (the iterator follows
