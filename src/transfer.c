@@ -321,8 +321,10 @@ static CURLcode configure(transfer_t *t, multi_t *m, const request_view *v) {
   SETOPT(CURLOPT_WRITEDATA, (void *)t);
   if (t->headers) SETOPT(CURLOPT_HTTPHEADER, t->headers);
   /* Streamed downloads: one recv per 256 KiB instead of per 16 KiB
-   * (the curl tool itself reads 100 KiB at a time). */
-  if (t->has_output) SETOPT(CURLOPT_BUFFERSIZE, (long)OUTPUT_BUFFER_SIZE);
+   * (the curl tool itself reads 100 KiB at a time).  Only a speed-up:
+   * libcurl refuses to resize the buffer of a pooled handle whose last
+   * transfer failed early, and the request is no worse without it. */
+  if (t->has_output) (void)curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, (long)OUTPUT_BUFFER_SIZE);
   if (m->user_agent) SETOPT(CURLOPT_USERAGENT, m->user_agent);
   if (!v->verify) {
     SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);

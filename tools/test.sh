@@ -37,6 +37,11 @@ for rt in $RUNTIMES; do
   run_suite "$rt" "build/$rt" "$rt"
 done
 
+echo "== C core smoke checks (TLS verification, proxy, retries, streaming; its own nginx)"
+for rt in $RUNTIMES; do
+  check "core-smoke-$rt" "$rt" tools/core_smoke.lua "build/$rt"
+done
+
 echo "== luarocks make --deps-mode=none"
 check luarocks sh -c '
   rm -rf build/rocktree &&
