@@ -1,7 +1,7 @@
 /*
  * core.c - the unipile.core module table: version(), escape(), parse_url(),
- * now(), sleep() and the multi constructor.  The transfer machinery lives in
- * multi.c and transfer.c.
+ * now(), sleep(), the multi constructor and json_decode (json.c).  The
+ * transfer machinery lives in multi.c and transfer.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +172,7 @@ static const luaL_Reg core_functions[] = {
   { "now", core_now },
   { "sleep", core_sleep },
   { "multi", multi_new },
+  { "json_decode", json_decode },
   { NULL, NULL } };
 
 UNIPILE_EXPORT int luaopen_unipile_core(lua_State *L) {

@@ -116,6 +116,9 @@ void transfer_end_output(transfer_t *t);
 void transfer_free_request(transfer_t *t);
 void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len);
 
+/* json.c */
+int json_decode(lua_State *L);
+
 /* mime.c */
 void mime_build(lua_State *L, int parts, curl_mime **slot);
 
