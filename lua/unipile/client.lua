@@ -212,7 +212,7 @@ local function to_response(res, spec)
   local body = res.body
   local ctype = headers["content-type"]
   if res.status >= 400 then
-    local env = is_json(ctype) and body and body ~= "" and select(2, pcall(json.decode, body))
+    local env = is_json(ctype) and body and body ~= "" and select(2, pcall(core.json_decode, body))
     local fields = { kind = "http", status = res.status, headers = headers,
       retry_after = res.retry_after or tonumber(headers["retry-after"]) }
     if type(env) == "table" then
@@ -233,7 +233,7 @@ local function to_response(res, spec)
     if body == "" then
       body = nil
     else
-      local ok, decoded = pcall(json.decode, body)
+      local ok, decoded = pcall(core.json_decode, body)
       if not ok then
         return nil, fail({ kind = "decode", status = res.status, headers = headers,
           message = "invalid JSON in response: " .. tostring(decoded):gsub("^.-: ", ""),
