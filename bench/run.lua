@@ -124,9 +124,9 @@ guarded("1-gzip", function() bench1("/b1gz", "gzip (both sides inflate it)", "1 
 guarded("1-noparse", function() c_identity, s_identity = bench1("/b1", "identity", "1 no parse", false) end)
 guarded("1-parts", function()
   local med = {}
-  for _, mode in ipairs({ "core", "raw", "decode" }) do
+  for _, mode in ipairs({ "core", "raw", "decode", "json_decode" }) do
     local xs = {}
-    for _ = 1, mode == "decode" and 1 or ROUNDS1 do
+    for _ = 1, (mode == "decode" or mode == "json_decode") and 1 or ROUNDS1 do
       xs[#xs + 1] = run_kv(lua_cmd("bench/sdk_cpu.lua", { "dsn=" .. STATIC .. "/b1", "key=" .. KEY,
         "n=" .. N1, "warmup=" .. WARM1, "mode=" .. mode }, true)).cpu_us_per_req
     end
@@ -138,6 +138,10 @@ guarded("1-parts", function()
     base = c_identity and ("C libcurl: " .. fmt(c_identity, 1) .. " µs") or "—",
     ratio = c_identity and (fmt(med.core / c_identity) .. "× / " .. fmt(med.raw / c_identity) .. "× / "
       .. fmt(med.decode / c_identity) .. "×") or "—", goal = "—", result = "info", server = "nginx static" }
+  row { id = "1 decoder", what = "the page decoded alone (no HTTP) by the SDK's decoder, `core.json_decode` "
+      .. "(tables created at their final size), against `cjson.decode`",
+    sdk = fmt(med.json_decode, 1) .. " µs", base = "cjson.decode: " .. fmt(med.decode, 1) .. " µs",
+    ratio = fmt(med.json_decode / med.decode) .. "×", goal = "—", result = "info", server = "—" }
   if c_identity and s_identity then
     local floor = c_identity + med.decode
     row { id = "1 floor", what = "the identity row against its floor: the C request plus `cjson.decode` of the same page "

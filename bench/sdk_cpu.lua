@@ -7,6 +7,7 @@
 -- core:   the C core alone: multi:add{url=, headers=}, perform until done,
 --         result(); no Lua layer, no decode
 -- decode: cjson.decode of the page body only, N times, no HTTP
+-- json_decode: the same with core.json_decode (the SDK's decoder)
 local lib = require "bench.lib"
 local unipile = require "unipile"
 
@@ -34,6 +35,10 @@ elseif mode == "core" then
 elseif mode == "decode" then
   local body = client:request({ path = "/chats", query = { limit = 100 }, raw = true }).body
   local decode = unipile.json.decode
+  once = function() return decode(body) end
+elseif mode == "json_decode" then
+  local body = client:request({ path = "/chats", query = { limit = 100 }, raw = true }).body
+  local decode = require("unipile.core").json_decode
   once = function() return decode(body) end
 else
   error("unknown mode " .. mode)
