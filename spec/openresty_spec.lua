@@ -30,32 +30,8 @@ end
 
 local root = capture("pwd")
 
-local function nginx_binary()
-  local env = os.getenv("UNIPILE_SANDBOX_NGINX")
-  if env and env ~= "" then return env end
-  if read("/usr/sbin/nginx") then return "/usr/sbin/nginx" end
-  return capture("command -v nginx 2>/dev/null")
-end
-
--- load_module lines for Debian's nginx (none when ngx_lua is built in).
-local function module_lines()
-  for _, dir in ipairs { "/usr/lib/nginx/modules", "/usr/lib64/nginx/modules", "/usr/share/nginx/modules" } do
-    if read(dir .. "/ngx_http_lua_module.so") then
-      local lines = {}
-      if read(dir .. "/ndk_http_module.so") then lines[#lines + 1] = "load_module " .. dir .. "/ndk_http_module.so;" end
-      lines[#lines + 1] = "load_module " .. dir .. "/ngx_http_lua_module.so;"
-      return table.concat(lines, "\n")
-    end
-  end
-  return ""
-end
-
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
-end
+-- nginx itself, its Lua module and a free port: as the sandbox finds them.
+local sandbox = require "unipile.sandbox"
 
 -- One HTTP/1.0 exchange, in two halves so a request can stay in flight:
 -- open() sends, finish() reads the whole answer (the server closes).
@@ -88,7 +64,7 @@ end
 local function start_example(sb)
   if not read(root .. "/build/luajit/unipile/core.so") then execute("tools/build.sh luajit >/dev/null") end
   assert(read(root .. "/build/luajit/unipile/core.so"), "build/luajit/unipile/core.so is missing")
-  local nginx = nginx_binary()
+  local nginx = sandbox.find_nginx()
   assert(nginx ~= "", "nginx not found")
   local prefix = capture("mktemp -d " .. q((os.getenv("TMPDIR") or "/tmp") .. "/unipile-openresty.XXXXXX"))
   assert(prefix:find("unipile%-openresty"), "mktemp failed")
@@ -104,8 +80,8 @@ local function start_example(sb)
   end
   local ok, port = pcall(function()
     execute("mkdir -p " .. q(prefix .. "/logs") .. " " .. q(prefix .. "/tmp"))
-    local port = free_port()
-    local main = module_lines()
+    local port = sandbox.free_port()
+    local main = sandbox.load_module_lines()
     -- a root master would hand the workers to "nobody", locked out of the private prefix
     if capture("id -u") == "0" then main = "user root;\n" .. main end
     local values = {

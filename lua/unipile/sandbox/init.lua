@@ -92,6 +92,7 @@ local function find_nginx()
   if p ~= "" then return p end
   error("unipile.sandbox: nginx not found (install nginx and libnginx-mod-http-lua, or set UNIPILE_SANDBOX_NGINX)", 3)
 end
+M.find_nginx = find_nginx
 
 -- Dynamic modules to load (none when nginx has ngx_lua built in, as OpenResty).
 local MODULE_DIRS = { "/usr/lib/nginx/modules", "/usr/lib64/nginx/modules", "/usr/share/nginx/modules" }
@@ -105,6 +106,15 @@ local function modules()
     end
   end
   return {}
+end
+
+--- The `load_module` lines that give an nginx of Debian's the Lua module
+-- (empty when it is built in, as in OpenResty). Also used by the specs
+-- that serve examples/openresty from nginx.
+function M.load_module_lines()
+  local lines = {}
+  for _, so in ipairs(modules()) do lines[#lines + 1] = "load_module " .. so .. ";" end
+  return table.concat(lines, "\n")
 end
 
 local function random_key()
@@ -121,6 +131,7 @@ local function free_port()
   s:close()
   return tonumber(port)
 end
+M.free_port = free_port
 
 ---------------------------------------------------------------------------
 -- nginx.conf
@@ -131,7 +142,8 @@ function M.nginx_conf(prefix, port, lua)
   -- A root master would hand workers to "nobody", who cannot enter the
   -- private prefix; a non-root master cannot switch user at all.
   if capture("id -u") == "0" then lines[#lines + 1] = "user root;" end
-  for _, so in ipairs(modules()) do lines[#lines + 1] = "load_module " .. so .. ";" end
+  local modules_line = M.load_module_lines()
+  if modules_line ~= "" then lines[#lines + 1] = modules_line end
   local P = prefix
   lines[#lines + 1] = ([[
 worker_processes 1;  # the state lives in one Lua VM
