@@ -7,9 +7,7 @@ local puc51 = _VERSION == "Lua 5.1" and not rawget(_G, "jit")
 describe("concurrency", function()
   local sb, client, state
   before_each(function()
-    sb = support.reset()
-    state = support.state()
-    client = support.client()
+    sb, state, client = support.fresh()
   end)
 
   local function arrivals(pattern)

@@ -7,13 +7,6 @@ describe("helpers", function()
     client = support.client()
   end)
 
-  local function last(method)
-    local reqs = support.requests()
-    for i = #reqs, 1, -1 do
-      if reqs[i].method == method then return reqs[i] end
-    end
-  end
-
   describe("accounts:connect", function()
     it("returns the account when no checkpoint is needed", function()
       local account = client.accounts:connect { provider = "LINKEDIN", access_token = "li_at-token" }
@@ -45,7 +38,7 @@ describe("helpers", function()
       local cp = client.accounts:connect { provider = "LINKEDIN", username = "me@x.io", password = "pw" }
       local res = cp:resend()
       assert.are.equal("CheckpointResend", res.object)
-      local req = last("POST")
+      local req = support.last("POST")
       assert.are.equal("/api/v1/accounts/checkpoint/resend", req.path)
       assert.are.same({ provider = "LINKEDIN", account_id = cp.account_id }, req.json)
     end)
@@ -79,7 +72,7 @@ describe("helpers", function()
       local url, answer = client.hosted:link { name = "user-42", notify_url = "http://127.0.0.1:9/notify" }
       assert.matches("^https?://", url)
       assert.are.equal("HostedAuthURL", answer.object)
-      local req = last("POST")
+      local req = support.last("POST")
       assert.are.equal("/api/v1/hosted/accounts/link", req.path)
       assert.are.equal("create", req.json.type)
       assert.are.equal("*", req.json.providers)

@@ -4,9 +4,7 @@ local support = require "support"
 describe("pagination", function()
   local sb, client, state
   before_each(function()
-    sb = support.reset()
-    state = support.state()
-    client = support.client()
+    sb, state, client = support.fresh()
   end)
 
   local function all_chat_ids()

@@ -4,9 +4,7 @@ local support = require "support"
 describe("requests", function()
   local sb, client, state
   before_each(function()
-    sb = support.reset()
-    state = support.state()
-    client = support.client()
+    sb, state, client = support.fresh()
   end)
 
   it("sends the key, Accept, a User-Agent and lets curl negotiate compression", function()

@@ -8,13 +8,6 @@ describe("resources", function()
     client = support.client()
   end)
 
-  local function last(method)
-    local reqs = support.requests()
-    for i = #reqs, 1, -1 do
-      if not method or reqs[i].method == method then return reqs[i] end
-    end
-  end
-
   describe("accounts", function()
     it("lists, gets and deletes", function()
       local page = client.accounts:list()
@@ -24,9 +17,9 @@ describe("resources", function()
       local acc = client.accounts:get { id = id }
       assert.are.equal("Account", acc.object)
       assert.are.equal(id, acc.id)
-      assert.are.equal("/api/v1/accounts/" .. id, last("GET").path)
+      assert.are.equal("/api/v1/accounts/" .. id, support.last("GET").path)
       client.accounts:delete { id = id }
-      assert.are.equal("DELETE", last().method)
+      assert.are.equal("DELETE", support.last().method)
       local err = support.catch(function() return client.accounts:get { id = id } end)
       assert.are.equal(404, err.status)
       local n = 0
@@ -38,7 +31,7 @@ describe("resources", function()
       local res = client.accounts:create { provider = "LINKEDIN", access_token = "li_at" }
       assert.are.equal("AccountCreated", res.object)
       assert.is_string(res.account_id)
-      assert.are.same({ provider = "LINKEDIN", access_token = "li_at" }, last("POST").json)
+      assert.are.same({ provider = "LINKEDIN", access_token = "li_at" }, support.last("POST").json)
       assert.are.equal(res.account_id, client.accounts:get { id = res.account_id }.id)
     end)
   end)
@@ -52,7 +45,7 @@ describe("resources", function()
         n = n + 1
       end
       assert.is_true(n > 0)
-      assert.are.equal(account, last().args.account_id)
+      assert.are.equal(account, support.last().args.account_id)
       local chat = client.chats:get { chat_id = state.chats[1] }
       assert.are.equal(state.chats[1], chat.id)
     end)
@@ -61,7 +54,7 @@ describe("resources", function()
       local chat = state.chats[2]
       local sent = client.chats:send_message { chat_id = chat, text = "hello from lua" }
       assert.are.equal("MessageSent", sent.object)
-      local req = last("POST")
+      local req = support.last("POST")
       assert.are.equal("/api/v1/chats/" .. chat .. "/messages", req.path)
       local page = client.chats:list_messages { chat_id = chat, limit = 1 }
       assert.are.equal(sent.message_id, page.items[1].id)
@@ -99,11 +92,11 @@ describe("resources", function()
       local id = from.messages[1]
       assert.are.equal(id, client.messages:get { message_id = id }.id)
       client.messages:forward { message_id = id, chat_id = to.id }
-      local req = last("POST")
+      local req = support.last("POST")
       assert.are.equal("/api/v1/messages/" .. id .. "/forward", req.path)
       assert.are.same({ chat_id = to.id }, req.json)
       client.messages:add_reaction { message_id = id, reaction = "👍" }
-      assert.are.same({ reaction = "👍" }, last("POST").json)
+      assert.are.same({ reaction = "👍" }, support.last("POST").json)
       client.messages:delete { message_id = id }
       local err = support.catch(function() return client.messages:get { message_id = id } end)
       assert.are.equal(404, err.status)
@@ -121,9 +114,9 @@ describe("resources", function()
       assert.are.equal("\255\216", picture:sub(1, 2)) -- JPEG magic
       local n = 0
       for chat in client.attendees:each_chats { attendee_id = id } do n = n + 1 assert.is_string(chat.id) end
-      assert.are.equal("/api/v1/chat_attendees/" .. id .. "/chats", last().path)
+      assert.are.equal("/api/v1/chat_attendees/" .. id .. "/chats", support.last().path)
       for msg in client.attendees:each_messages { sender_id = id, max_items = 5 } do assert.is_string(msg.id) end
-      assert.are.equal("/api/v1/chat_attendees/" .. id .. "/messages", last().path)
+      assert.are.equal("/api/v1/chat_attendees/" .. id .. "/messages", support.last().path)
     end)
   end)
 end)

@@ -3,9 +3,7 @@ local support = require "support"
 describe("retries", function()
   local sb, client, state
   before_each(function()
-    sb = support.reset()
-    state = support.state()
-    client = support.client()
+    sb, state, client = support.fresh()
   end)
 
   local function count(method, pattern)

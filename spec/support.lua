@@ -63,8 +63,19 @@ function M.requests()
   return M.sandbox():requests()
 end
 
-function M.last()
-  return M.sandbox():last_request()
+--- The last recorded request, or the last one with the given method.
+function M.last(method)
+  if not method then return M.sandbox():last_request() end
+  local reqs = M.requests()
+  for i = #reqs, 1, -1 do
+    if reqs[i].method == method then return reqs[i] end
+  end
+end
+
+--- The usual start of a test: fresh sandbox state, its ids, a client.
+function M.fresh(client_opts)
+  local sb = M.reset()
+  return sb, M.state(), M.client(client_opts)
 end
 
 --- pcall that returns the error object (and fails the test if none).
