@@ -37,7 +37,9 @@ typedef struct multi multi_t;
 typedef struct transfer transfer_t;
 
 typedef enum { T_NEW, T_WAITING, T_RUNNING, T_DONE } transfer_state;
-typedef enum { PHASE_NONE, PHASE_CONNECT, PHASE_TOTAL } timeout_phase;
+/* QUEUE: the request's time budget ran out (or retries = 0 refused to
+ * wait) while a 429 hold or a retry delay kept it from starting. */
+typedef enum { PHASE_NONE, PHASE_CONNECT, PHASE_TOTAL, PHASE_QUEUE } timeout_phase;
 
 struct transfer {
   multi_t *multi;               /* non-NULL exactly while active */
@@ -56,6 +58,10 @@ struct transfer {
   long retries, backoff_ms, backoff_max_ms, retry_after_max_ms;
   int retry_unsafe;
   int64_t due;                  /* T_WAITING: earliest start, monotonic ms */
+  long timeout_ms;              /* the whole request's budget, 0 = none */
+  int64_t deadline;             /* submit time + timeout_ms, or 0 */
+  curl_off_t max_body_bytes;    /* in-memory body cap (any status), 0 = none */
+  curl_off_t max_bytes;         /* streamed download cap, 0 = none */
 
   /* the current attempt, filled by the curl callbacks */
   FILE *file;
@@ -69,6 +75,8 @@ struct transfer {
   curl_off_t bytes;
   char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER */
   char own_error[256];          /* our reason, wins over errbuf */
+  const char *limit;            /* the cap this attempt hit ("max_body_bytes"...), or NULL */
+  curl_off_t limit_cap;         /* and its value */
 
   /* the outcome of the last attempt */
   CURLcode code;

@@ -98,9 +98,53 @@ void multi_cancel(lua_State *L, transfer_t *t) {
   else cancel_now(L, m, t, "cancelled");
 }
 
+/* Seconds (rounded up) until the queue hold ends, or 0. */
+static long hold_left_s(const multi_t *m, int64_t now) {
+  return m->paused_until > now ? (long)((m->paused_until - now + 999) / 1000) : 0;
+}
+
+/* The request's budget ran out before it could start (or it may not wait
+ * at all: retries = 0 behind a 429 hold).  A retry that cannot start
+ * keeps the outcome of its last attempt, the real reason; a request that
+ * never started ends as a queue timeout carrying the hold's Retry-After. */
+static void expire(lua_State *L, multi_t *m, transfer_t *t, int64_t now) {
+  if (t->attempts == 0) {
+    long left = hold_left_s(m, now);
+    t->code = CURLE_OPERATION_TIMEDOUT;
+    t->phase = PHASE_QUEUE;
+    t->retry_after = left > 0 ? left : -1;
+    if (left > 0 && t->retries == 0)
+      snprintf(t->own_error, sizeof t->own_error,
+               "not sent: the queue is held %ld s by a 429 Retry-After and retries = 0", left);
+    else
+      snprintf(t->own_error, sizeof t->own_error,
+               "not sent within timeout_ms (%ld ms): the queue was held by a 429 Retry-After", t->timeout_ms);
+  }
+  finish(L, m, t);
+}
+
+/* Must this waiting transfer end now instead of waiting on? */
+static int must_expire(const multi_t *m, const transfer_t *t, int64_t now) {
+  int held = m->paused_until > now;
+  if (held && t->attempts == 0 && t->retries == 0) return 1;
+  if (t->deadline == 0) return 0;
+  if (now >= t->deadline) return 1;
+  /* A hold that outlasts the budget: no use waiting for it. */
+  return held && m->paused_until >= t->deadline;
+}
+
+/* Each attempt gets what is left of the request's budget as its total
+ * timeout, so waits, retries and attempts together stay within it. */
 static void start_attempt(lua_State *L, multi_t *m, transfer_t *t) {
   CURLMcode mc;
+  long left = 0;
+  if (t->deadline) left = (long)(t->deadline - monotonic_ms());
+  if (t->deadline && left <= 0) {
+    expire(L, m, t, monotonic_ms());
+    return;
+  }
   transfer_begin_attempt(t);
+  curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, left);
   mc = curl_multi_add_handle(m->multi, t->easy);
   if (mc != CURLM_OK) {
     t->code = CURLE_FAILED_INIT;
@@ -111,23 +155,36 @@ static void start_attempt(lua_State *L, multi_t *m, transfer_t *t) {
   t->state = T_RUNNING;
 }
 
-static void start_due(lua_State *L, multi_t *m) {
+/* Expires what can no longer start in time, starts what is due; returns
+ * how many transfers became done. */
+static int start_due(lua_State *L, multi_t *m) {
   int64_t now = monotonic_ms();
   transfer_t *t, *next;
-  if (now < m->paused_until) return;
+  int finished = 0;
   for (t = m->active; t; t = next) {
     next = t->next;
-    if (t->state == T_WAITING && t->due <= now) start_attempt(L, m, t);
+    if (t->state != T_WAITING) continue;
+    if (must_expire(m, t, now)) {
+      expire(L, m, t, now);
+      finished++;
+    } else if (now >= m->paused_until && t->due <= now) {
+      start_attempt(L, m, t);
+      if (t->state == T_DONE) finished++;
+    }
   }
+  return finished;
 }
 
-/* Milliseconds until a waiting transfer may start, or -1 if none waits. */
+/* Milliseconds until a waiting transfer may start or must expire, or -1
+ * if none waits. */
 static long next_start_in(multi_t *m) {
   int64_t best = -1, now = monotonic_ms();
   transfer_t *t;
   for (t = m->active; t; t = t->next) {
     int64_t at = t->due > m->paused_until ? t->due : m->paused_until;
-    if (t->state == T_WAITING && (best < 0 || at < best)) best = at;
+    if (t->state != T_WAITING) continue;
+    if (t->deadline && t->deadline < at) at = t->deadline;
+    if (best < 0 || at < best) best = at;
   }
   if (best < 0) return -1;
   return best <= now ? 0 : (long)(best - now);
@@ -135,13 +192,17 @@ static long next_start_in(multi_t *m) {
 
 /* t is on top of the stack. */
 void multi_submit(lua_State *L, multi_t *m, transfer_t *t) {
+  int64_t now = monotonic_ms();
   lua_pushvalue(L, -1);
   t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   t->multi = m;
   t->state = T_WAITING;
-  t->due = monotonic_ms();
+  t->due = now;
+  t->deadline = t->timeout_ms > 0 ? now + t->timeout_ms : 0;
   link_active(m, t);
-  if (!m->in_perform && t->due >= m->paused_until) start_attempt(L, m, t);
+  if (m->in_perform) return; /* the next step starts it */
+  if (must_expire(m, t, now)) expire(L, m, t, now);
+  else if (now >= m->paused_until) start_attempt(L, m, t);
 }
 
 static int never_reached(const transfer_t *t) {
@@ -227,7 +288,8 @@ static int process_done(lua_State *L, multi_t *m) {
       t->state = T_WAITING; /* no longer in curl */
       cancel_now(L, m, t, "cancelled");
       finished++;
-    } else if ((delay = retry_delay(m, t)) >= 0) {
+    } else if ((delay = retry_delay(m, t)) >= 0 &&
+               (t->deadline == 0 || monotonic_ms() + delay < t->deadline)) {
       t->state = T_WAITING;
       t->due = monotonic_ms() + delay;
     } else {
@@ -250,16 +312,16 @@ static int process_cancels(lua_State *L, multi_t *m) {
 
 /* One non-blocking round: start what is due, let curl work, reap. */
 static int step(lua_State *L, multi_t *m) {
-  int running;
+  int running, finished;
   CURLMcode mc;
-  start_due(L, m);
+  finished = start_due(L, m);
   m->L = L;
   m->in_perform = 1;
   mc = curl_multi_perform(m->multi, &running);
   m->in_perform = 0;
   m->L = NULL;
   if (mc != CURLM_OK) return luaL_error(L, "curl_multi_perform: %s", curl_multi_strerror(mc));
-  return process_done(L, m) + process_cancels(L, m);
+  return finished + process_done(L, m) + process_cancels(L, m);
 }
 
 static multi_t *check_multi(lua_State *L) {

@@ -16,7 +16,7 @@ typedef struct request_view {
   const char *url, *method, *body, *ca_file, *proxy;
   size_t body_len;
   int verify;
-  long connect_timeout_ms, timeout_ms, low_speed_limit, low_speed_time_ms;
+  long connect_timeout_ms, low_speed_limit, low_speed_time_ms;
 } request_view;
 
 /* HTTP token characters (RFC 9110), for methods and header names. */
@@ -81,28 +81,41 @@ static void build_headers(lua_State *L, transfer_t *t, multi_t *m, int list) {
     if (!has_header_named(t->headers, h->data)) append_header(L, t, h->data);
 }
 
-/* req[key] as a string without NUL bytes (curl would cut it), or NULL. */
+/* req[key] as a string without NUL bytes (curl would cut it), or NULL.
+ * The value stays on the stack: `req` may be a proxy whose __index makes
+ * a fresh string, which only the stack keeps alive until curl copied it
+ * (transfer_new drops these values once configure() is done). */
 static const char *opt_string(lua_State *L, int req, const char *key) {
   size_t len;
   const char *s = NULL;
+  luaL_checkstack(L, 2, "request options");
   lua_getfield(L, req, key);
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.%s must be a string", key);
     s = lua_tolstring(L, -1, &len);
     if (strlen(s) != len) luaL_error(L, "req.%s contains a NUL byte", key);
   }
-  lua_pop(L, 1); /* req still holds the string */
   return s;
 }
 
-static long opt_ms(lua_State *L, int req, const char *key, long def) {
+/* req[key] as a whole number in [0, max], or def when absent. */
+static lua_Number opt_number(lua_State *L, int req, const char *key, lua_Number def, lua_Number max) {
   lua_Number v;
   lua_getfield(L, req, key);
-  if (lua_isnil(L, -1)) v = (lua_Number)def;
-  else if (lua_type(L, -1) != LUA_TNUMBER || !((v = lua_tonumber(L, -1)) >= 0 && v <= 2147483647.0))
-    return luaL_error(L, "req.%s must be a non-negative number", key);
+  if (lua_isnil(L, -1)) v = def;
+  else if (lua_type(L, -1) != LUA_TNUMBER || !((v = lua_tonumber(L, -1)) >= 0 && v <= max))
+    return luaL_error(L, "req.%s must be a number from 0 to %f", key, (double)max);
   lua_pop(L, 1);
-  return (long)v;
+  return v;
+}
+
+static long opt_ms(lua_State *L, int req, const char *key, long def) {
+  return (long)opt_number(L, req, key, (lua_Number)def, 2147483647.0);
+}
+
+/* Byte counts: up to 2^53, the largest integer every Lua number holds. */
+static curl_off_t opt_bytes(lua_State *L, int req, const char *key) {
+  return (curl_off_t)opt_number(L, req, key, 0, 9007199254740992.0);
 }
 
 static int opt_bool(lua_State *L, int req, const char *key, int def) {
@@ -116,7 +129,10 @@ static int opt_bool(lua_State *L, int req, const char *key, int def) {
 static void read_output(lua_State *L, transfer_t *t, int req) {
   lua_getfield(L, req, "output");
   if (lua_type(L, -1) == LUA_TSTRING) {
-    if ((t->path = strdup(lua_tostring(L, -1))) == NULL) luaL_error(L, "out of memory");
+    size_t len;
+    const char *path = lua_tolstring(L, -1, &len);
+    if (strlen(path) != len) luaL_error(L, "req.output contains a NUL byte");
+    if ((t->path = strdup(path)) == NULL) luaL_error(L, "out of memory");
     t->has_output = 1;
   } else if (lua_isfunction(L, -1)) {
     lua_pushvalue(L, -1);
@@ -128,14 +144,9 @@ static void read_output(lua_State *L, transfer_t *t, int req) {
   lua_pop(L, 1);
 }
 
-/* All validation happens here, before an easy handle is taken: any Lua
- * error leaves only memory that the transfer's __gc frees. */
-static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, request_view *v) {
-  size_t len;
-  if ((v->url = opt_string(L, req, "url")) == NULL) luaL_error(L, "req.url is required");
-  v->method = opt_string(L, req, "method");
-  if (v->method == NULL) v->method = "GET";
-  if (!is_token(v->method, strlen(v->method))) luaL_error(L, "req.method is not a valid HTTP method");
+/* The body string stays on the stack until configure() copied it. */
+static void read_body(lua_State *L, transfer_t *t, int req, request_view *v) {
+  size_t len = 0;
   lua_getfield(L, req, "body");
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.body must be a string");
   v->body = lua_tolstring(L, -1, &len);
@@ -145,22 +156,36 @@ static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, reque
     if (v->body) luaL_error(L, "req.body and req.parts cannot be used together");
     mime_build(L, -1, &t->mime);
   }
+  lua_pop(L, 1);
+}
+
+/* All validation happens here, before an easy handle is taken: any Lua
+ * error leaves only memory that the transfer's __gc frees.  Strings the
+ * view points at are left on the stack (see opt_string). */
+static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, request_view *v) {
+  if ((v->url = opt_string(L, req, "url")) == NULL) luaL_error(L, "req.url is required");
+  v->method = opt_string(L, req, "method");
+  if (v->method == NULL) v->method = "GET";
+  if (!is_token(v->method, strlen(v->method))) luaL_error(L, "req.method is not a valid HTTP method");
+  read_body(L, t, req, v);
   lua_getfield(L, req, "headers");
   build_headers(L, t, m, lua_gettop(L));
-  lua_pop(L, 3);
+  lua_pop(L, 1);
   read_output(L, t, req);
   v->verify = opt_bool(L, req, "verify", 1);
   v->ca_file = opt_string(L, req, "ca_file");
   v->proxy = opt_string(L, req, "proxy");
   v->connect_timeout_ms = opt_ms(L, req, "connect_timeout_ms", 0);
-  v->timeout_ms = opt_ms(L, req, "timeout_ms", 0);
   v->low_speed_limit = opt_ms(L, req, "low_speed_limit", 0);
   v->low_speed_time_ms = opt_ms(L, req, "low_speed_time_ms", 0);
+  t->timeout_ms = opt_ms(L, req, "timeout_ms", 0);
   t->retries = opt_ms(L, req, "retries", 0);
   t->retry_unsafe = opt_bool(L, req, "retry_unsafe", 0);
   t->backoff_ms = opt_ms(L, req, "backoff_ms", 200);
   t->backoff_max_ms = opt_ms(L, req, "backoff_max_ms", 5000);
   t->retry_after_max_ms = opt_ms(L, req, "retry_after_max_ms", 60000);
+  t->max_body_bytes = opt_bytes(L, req, "max_body_bytes");
+  t->max_bytes = opt_bytes(L, req, "max_bytes");
 }
 
 static int is_space(char c) {
@@ -250,32 +275,54 @@ static size_t call_sink(transfer_t *t, char *p, size_t len) {
   return t->own_error[0] ? 0 : len;
 }
 
+/* Ends the attempt over one of the caller's caps: curl aborts it with
+ * WRITE_ERROR, which is never retried (the same answer would come back). */
+static size_t over_limit(transfer_t *t, const char *limit, curl_off_t cap, const char *what) {
+  t->limit = limit;
+  t->limit_cap = cap;
+  snprintf(t->own_error, sizeof t->own_error, "%s larger than %s (%" CURL_FORMAT_CURL_OFF_T " bytes)",
+           what, limit, cap);
+  return 0;
+}
+
+/* The first body byte of an attempt: where the body goes, and room for
+ * it in memory. */
+static void start_body(transfer_t *t) {
+  long status = 0;
+  curl_off_t cl = -1;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  t->body_started = 1;
+  t->to_output = t->has_output && status / 100 == 2;
+  t->body_cap = status / 100 == 2 ? (size_t)-1 : ERROR_BODY_CAP;
+  if (t->to_output) return;
+  /* One allocation for the whole body instead of a doubling chain of
+   * reallocs that copies everything received so far each time.
+   * Content-Length is the size on the wire: exact for identity, a floor
+   * for gzip (the buffer then doubles from there).  A failure here is
+   * not an error: buffer_append reports real ones. */
+  curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+  if (cl > 0 && cl <= BODY_PRESIZE_MAX && (size_t)cl <= t->body_cap &&
+      (t->max_body_bytes == 0 || cl <= t->max_body_bytes))
+    buffer_reserve(&t->body, (size_t)cl);
+}
+
 /* Only a 2xx body goes to the output; anything else is an error envelope
- * kept in memory, capped, so the caller can still report it. */
+ * kept in memory, so the caller can still report it.  Bytes are counted
+ * after decompression: max_body_bytes bounds what a small gzip can grow
+ * into, max_bytes what a download may write. */
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   transfer_t *t = (transfer_t *)ud;
   size_t len = size * n, keep = len;
   if (t->cancel_requested) return 0;
-  if (!t->body_started) {
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    t->body_started = 1;
-    t->to_output = t->has_output && status / 100 == 2;
-    t->body_cap = status / 100 == 2 ? (size_t)-1 : ERROR_BODY_CAP;
-    if (!t->to_output) {
-      /* One allocation for the whole body instead of a doubling chain of
-       * reallocs that copies everything received so far each time.
-       * Content-Length is the size on the wire: exact for identity, a
-       * floor for gzip (the buffer then doubles from there).  A failure
-       * here is not an error: buffer_append below reports real ones. */
-      curl_off_t cl = -1;
-      curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-      if (cl > 0 && cl <= BODY_PRESIZE_MAX && (size_t)cl <= t->body_cap) buffer_reserve(&t->body, (size_t)cl);
-    }
-  }
+  if (!t->body_started) start_body(t);
   t->bytes += (curl_off_t)len;
-  if (t->to_output) return t->path ? write_file(t, p, len) : call_sink(t, p, len);
-  if (t->body.len >= t->body_cap) return len; /* over the cap: drop, keep reading */
+  if (t->to_output) {
+    if (t->max_bytes > 0 && t->bytes > t->max_bytes) return over_limit(t, "max_bytes", t->max_bytes, "download");
+    return t->path ? write_file(t, p, len) : call_sink(t, p, len);
+  }
+  if (t->max_body_bytes > 0 && t->bytes > t->max_body_bytes)
+    return over_limit(t, "max_body_bytes", t->max_body_bytes, "response body");
+  if (t->body.len >= t->body_cap) return len; /* an error body past its cap: drop, keep reading */
   if (keep > t->body_cap - t->body.len) keep = t->body_cap - t->body.len;
   if (buffer_append(&t->body, p, keep) != 0) {
     snprintf(t->own_error, sizeof t->own_error, "out of memory");
@@ -310,6 +357,10 @@ static CURLcode configure(transfer_t *t, multi_t *m, const request_view *v) {
   CURLcode rc = CURLE_OK;
   SETOPT(CURLOPT_PRIVATE, (void *)t);
   SETOPT(CURLOPT_URL, v->url);
+  /* Never rewrite the path: an id "." or ".." must stay a segment of its
+   * own operation, not climb to another one (RFC 3986 dot removal). */
+  SETOPT(CURLOPT_PATH_AS_IS, 1L);
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 3xx is the caller's answer; the key never follows it */
   SETOPT(CURLOPT_PROTOCOLS_STR, "http,https"); /* never file://, even by mistake */
   SETOPT(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM from the resolver in a host program */
   SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -333,7 +384,8 @@ static CURLcode configure(transfer_t *t, multi_t *m, const request_view *v) {
   if (v->ca_file) SETOPT(CURLOPT_CAINFO, v->ca_file);
   if (v->proxy) SETOPT(CURLOPT_PROXY, v->proxy);
   if (v->connect_timeout_ms > 0) SETOPT(CURLOPT_CONNECTTIMEOUT_MS, v->connect_timeout_ms);
-  if (v->timeout_ms > 0) SETOPT(CURLOPT_TIMEOUT_MS, v->timeout_ms);
+  /* The total timeout is set per attempt, from what is left of the
+   * request's budget (multi.c). */
   if (v->low_speed_limit > 0 && v->low_speed_time_ms > 0) {
     SETOPT(CURLOPT_LOW_SPEED_LIMIT, v->low_speed_limit);
     SETOPT(CURLOPT_LOW_SPEED_TIME, (v->low_speed_time_ms + 999) / 1000); /* whole seconds */
@@ -347,6 +399,7 @@ transfer_t *transfer_new(lua_State *L, multi_t *m, int req) {
   request_view v;
   transfer_t *t;
   CURLcode rc;
+  int top;
   req = lua_absindex(L, req);
   luaL_checktype(L, req, LUA_TTABLE);
   t = (transfer_t *)compat_newuserdata(L, sizeof *t);
@@ -356,6 +409,7 @@ transfer_t *transfer_new(lua_State *L, multi_t *m, int req) {
   buffer_init(&t->body);
   buffer_init(&t->header_pairs);
   luaL_setmetatable(L, TRANSFER_MT);
+  top = lua_gettop(L);
   read_request(L, t, m, req, &v);
   if ((t->easy = multi_take_easy(m)) == NULL) luaL_error(L, "out of memory");
   if ((rc = configure(t, m, &v)) != CURLE_OK) {
@@ -363,6 +417,7 @@ transfer_t *transfer_new(lua_State *L, multi_t *m, int req) {
     t->easy = NULL;
     luaL_error(L, "cannot set up the request: %s", curl_easy_strerror(rc));
   }
+  lua_settop(L, top); /* curl has copied every string the view pointed at */
   return t;
 }
 
@@ -372,6 +427,7 @@ void transfer_begin_attempt(transfer_t *t) {
   t->body_cap = ERROR_BODY_CAP;
   t->bytes = 0;
   t->errbuf[0] = t->own_error[0] = '\0';
+  t->limit = NULL;
   buffer_reset(&t->body);
   buffer_reset(&t->header_pairs);
   /* A retry must not leave the failed attempt's bytes in the file.  If
@@ -407,8 +463,10 @@ void transfer_collect(transfer_t *t, CURLcode code) {
   t->reached = request_size > 0;
   t->new_connections = connects;
   t->total_time = total;
-  /* curl reports 0 for "no header" and for "Retry-After: 0" alike. */
-  t->retry_after = has_header(t, "retry-after") ? (long)retry_after : -1;
+  /* curl reports 0 for "no header", "0", "-1" and garbage alike, and a
+   * negative count for a past date: only a delay in the future counts,
+   * anything else falls back to the normal backoff. */
+  t->retry_after = retry_after > 0 && has_header(t, "retry-after") ? (long)retry_after : -1;
   /* A reused connection reports CONNECT_TIME 0 (nothing was connected),
    * but it has a PRETRANSFER time: both at 0 means we never got a
    * connection to send on. */
@@ -508,8 +566,14 @@ static int t_result(lua_State *L) {
     lua_setfield(L, -2, "curl_error");
   }
   if (t->phase != PHASE_NONE) {
-    lua_pushstring(L, t->phase == PHASE_CONNECT ? "connect" : "total");
+    static const char *const phases[] = { "none", "connect", "total", "queue" };
+    lua_pushstring(L, phases[t->phase]);
     lua_setfield(L, -2, "timeout_phase");
+  }
+  if (t->limit) {
+    lua_pushstring(L, t->limit);
+    lua_setfield(L, -2, "limit");
+    set_integer(L, "limit_cap", (lua_Integer)t->limit_cap);
   }
   lua_pushboolean(L, t->reached);
   lua_setfield(L, -2, "reached");

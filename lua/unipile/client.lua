@@ -47,6 +47,7 @@ local DEFAULTS = {
   backoff_ms = 200,
   backoff_max_ms = 5000,
   retry_after_max_ms = 60000,
+  max_body_bytes = 64 * 1024 * 1024, -- any answer held in memory, after decompression
 }
 
 local function has_crlf(s) return s:find("[\r\n]") ~= nil end
@@ -183,6 +184,8 @@ function Client:url_for(path)
   return self.base.url .. path
 end
 
+local CURLE_OPERATION_TIMEDOUT = 28 -- curl's code for any of its time limits
+
 local function is_json(content_type)
   return content_type and content_type:lower():find("json", 1, true) ~= nil
 end
@@ -194,42 +197,61 @@ local function fail(fields, res, spec)
   return errors.new(fields)
 end
 
--- Turn a finished transfer into a response table, or an error object.
-local function to_response(res, spec)
-  if res.curl_code ~= 0 then
-    if res.sink_error ~= nil then
-      local e = res.sink_error
-      if errors.is(e) then return nil, e end
-      return nil, fail({ kind = "network", message = "output sink failed: " .. tostring(e), cause = e }, res, spec)
-    end
-    local kind = res.curl_code == 28 and "timeout" or "network"
-    return nil, fail({ kind = kind, phase = res.timeout_phase, curl_code = res.curl_code,
-      message = res.curl_error, retry_after = res.retry_after }, res, spec)
+-- A Retry-After the SDK can act on: a delay in the future, in seconds.
+local function positive(n)
+  n = tonumber(n)
+  if n and n > 0 then return n end
+end
+
+-- A transfer that ended without a usable HTTP answer.
+local function transfer_failure(res, spec)
+  if res.sink_error ~= nil then
+    local e = res.sink_error
+    if errors.is(e) then return e end
+    return fail({ kind = "network", message = "output sink failed: " .. tostring(e), cause = e }, res, spec)
   end
+  if res.limit then
+    return fail({ kind = "limit", limit = res.limit, cap = res.limit_cap, status = res.status,
+      message = res.curl_error }, res, spec)
+  end
+  local kind = res.curl_code == CURLE_OPERATION_TIMEDOUT and "timeout" or "network"
+  return fail({ kind = kind, phase = res.timeout_phase, curl_code = res.curl_code,
+    message = res.curl_error, retry_after = res.retry_after }, res, spec)
+end
+
+-- Any answer but a 2xx: the JSON error envelope when there is one, else
+-- what a human can read of the body. A 3xx is not followed (the key must
+-- never go to another host): its Location is in the error.
+local function status_failure(res, spec, headers)
+  local body = res.body
+  local env = is_json(headers["content-type"]) and body and body ~= "" and select(2, pcall(core.json_decode, body))
+  local fields = { kind = "http", status = res.status, headers = headers,
+    retry_after = res.retry_after or positive(headers["retry-after"]) }
+  if res.status >= 300 and res.status < 400 then fields.location = headers["location"] end
+  if type(env) == "table" then
+    fields.type, fields.title, fields.detail, fields.instance =
+      env.type, env.title, env.detail, env.instance
+    fields.connection_params = env.connectionParams
+    fields.body = env
+  else
+    local snippet = errors.snippet(body)
+    fields.title = errors.html_title(body) or ("HTTP " .. res.status)
+    fields.detail = snippet
+    fields.snippet = snippet
+  end
+  return fail(fields, res, spec)
+end
+
+-- Turn a finished transfer into a response table, or an error object.
+-- Only a 2xx is a success.
+local function to_response(res, spec)
+  if res.curl_code ~= 0 then return nil, transfer_failure(res, spec) end
   local headers = M.headers(res.headers)
+  if res.status < 200 or res.status >= 300 then return nil, status_failure(res, spec, headers) end
   local response = { status = res.status, headers = headers, attempts = res.attempts,
     new_connections = res.new_connections, total_time = res.total_time, bytes = res.bytes }
   local body = res.body
-  local ctype = headers["content-type"]
-  if res.status >= 400 then
-    local env = is_json(ctype) and body and body ~= "" and select(2, pcall(core.json_decode, body))
-    local fields = { kind = "http", status = res.status, headers = headers,
-      retry_after = res.retry_after or tonumber(headers["retry-after"]) }
-    if type(env) == "table" then
-      fields.type, fields.title, fields.detail, fields.instance =
-        env.type, env.title, env.detail, env.instance
-      fields.connection_params = env.connectionParams
-      fields.body = env
-    else
-      local snippet = errors.snippet(body)
-      local title = body and body:match("<[Tt][Ii][Tt][Ll][Ee]>%s*(.-)%s*</")
-      fields.title = title or ("HTTP " .. res.status)
-      fields.detail = snippet
-      fields.snippet = snippet
-    end
-    return nil, fail(fields, res, spec)
-  end
-  if body ~= nil and not spec.raw and is_json(ctype) then
+  if body ~= nil and not spec.raw and is_json(headers["content-type"]) then
     if body == "" then
       body = nil
     else
@@ -262,6 +284,9 @@ function Client:transfer_spec(spec)
   req.retries = opt("retries")
   req.backoff_ms, req.backoff_max_ms = opt("backoff_ms"), opt("backoff_max_ms")
   req.retry_after_max_ms = opt("retry_after_max_ms")
+  -- In-memory bodies are capped; a download to `output` only when asked.
+  req.max_body_bytes = opt("max_body_bytes")
+  req.max_bytes = o.max_bytes
   -- A POST is retried after reaching the server only with an idempotency key.
   req.retry_unsafe = spec.method ~= "POST" or spec.idempotent == true
   return req
@@ -294,7 +319,7 @@ local REQUEST_OPTS = {
   method = true, path = true, query = true, json = true, multipart = true, body = true,
   content_type = true, output = true, headers = true, raw = true, idempotency_key = true,
   timeout_ms = true, connect_timeout_ms = true, low_speed_time_ms = true, low_speed_limit = true,
-  retries = true, operation = true, json_fields = true,
+  retries = true, operation = true, json_fields = true, max_body_bytes = true, max_bytes = true,
 }
 
 local function check_output(where, output)
@@ -385,7 +410,7 @@ end
 local CALL_OPTS = {
   output = true, headers = true, timeout_ms = true, connect_timeout_ms = true,
   low_speed_time_ms = true, low_speed_limit = true, retries = true,
-  idempotency_key = true, raw = true,
+  idempotency_key = true, raw = true, max_body_bytes = true, max_bytes = true,
 }
 
 local function place_value(op, where, name, value, out)
@@ -509,6 +534,7 @@ function Client:start_call(operation_id, params, opts)
     connect_timeout_ms = opts.connect_timeout_ms, retries = opts.retries,
     low_speed_time_ms = opts.low_speed_time_ms, low_speed_limit = opts.low_speed_limit,
     idempotency_key = opts.idempotency_key, raw = opts.raw or op.response == "binary",
+    max_body_bytes = opts.max_body_bytes, max_bytes = opts.max_bytes,
   }
   if op.body == "json" then
     spec.json = values.body

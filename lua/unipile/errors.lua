@@ -6,7 +6,10 @@
 -- * `network`: no usable HTTP response (refused, reset, cut mid-body);
 -- * `timeout`: connect or total time limit hit (`err.phase`);
 -- * `http`: the server answered 4xx/5xx (`status`, `type`, `title`, `detail`);
--- * `decode`: a 2xx answer we could not read (bad JSON, repeated cursor).
+-- * `decode`: a 2xx answer we could not read (bad JSON, a page without its
+--   list, repeated cursor);
+-- * `limit`: an answer over one of the caller's caps (`err.limit` names
+--   the option: `max_body_bytes`, `max_bytes`, `headers`; `err.cap` its value).
 --
 -- Errors carry the method and path, never the API key, and `tostring(err)`
 -- gives one readable line.
@@ -57,19 +60,52 @@ function M.usage(where, message, param)
   error(M.new { kind = "usage", operation = where, message = message, param = param }, 0)
 end
 
+-- Only this much of a body that is not the envelope is looked at: enough
+-- for a proxy's error page, and every scan below stays linear in it.
+local SCAN_BYTES = 4096
+
+-- Drop the elements whose text is code, not message: `<script>...</script>`.
+-- Plain find calls, each resuming where the last stopped: linear time.
+local function drop_element(text, lower, name)
+  local out, pos = {}, 1
+  while true do
+    local open = lower:find("<" .. name, pos, true)
+    if not open then break end
+    out[#out + 1] = text:sub(pos, open - 1)
+    local _, close = lower:find("</" .. name .. ">", open, true)
+    if not close then pos = #text + 1 break end
+    pos = close + 1
+  end
+  out[#out + 1] = text:sub(pos)
+  return table.concat(out, " ")
+end
+
 --- A short, single-line, printable excerpt of a body that is not the JSON
 -- error envelope (an HTML 502 page, a proxy message...).
 function M.snippet(body, max)
   if type(body) ~= "string" or body == "" then return nil end
   max = max or 200
-  local text = body:sub(1, 4096)
-  text = text:gsub("<[Ss][Cc][Rr][Ii][Pp][Tt].-</[Ss][Cc][Rr][Ii][Pp][Tt]>", " ")
-             :gsub("<[Ss][Tt][Yy][Ll][Ee].-</[Ss][Tt][Yy][Ll][Ee]>", " ")
-             :gsub("<[^>]*>", " ")
+  local text = body:sub(1, SCAN_BYTES)
+  text = drop_element(text, text:lower(), "script")
+  text = drop_element(text, text:lower(), "style")
+  text = text:gsub("<[^<>]*>", " "):gsub("[<>]", " ")
              :gsub("[%c%s]+", " ")
              :gsub("^ ", ""):gsub(" $", "")
   if #text > max then text = text:sub(1, max) .. "..." end
   return text
+end
+
+--- The `<title>` of an HTML body, looked for in its first bytes only.
+function M.html_title(body)
+  if type(body) ~= "string" then return nil end
+  local head = body:sub(1, SCAN_BYTES)
+  local _, open = head:lower():find("<title>", 1, true)
+  if not open then return nil end
+  local close = head:find("</", open + 1, true)
+  if not close then return nil end
+  local title = head:sub(open + 1, close - 1):gsub("[%c%s]+", " "):gsub("^ ", ""):gsub(" $", "")
+  if title == "" then return nil end
+  return title
 end
 
 return M

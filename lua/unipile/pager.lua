@@ -18,15 +18,54 @@ local function usable(cursor)
   return cursor
 end
 
---- The items and the next cursor of one page, whatever its shape.
-function M.read(page)
-  if type(page) ~= "table" then return {}, nil end
+-- A server that keeps sending cursors with empty pages is stopped after
+-- this many empty pages in a row.
+M.MAX_EMPTY_PAGES = 10
+
+local function is_list(t)
+  if type(t) ~= "table" then return false end
+  local n = #t
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or k > n or k ~= math.floor(k) then return false end
+  end
+  return true
+end
+
+local function decode_error(where, message, fields)
+  fields = fields or {}
+  fields.kind, fields.operation, fields.message = "decode", where, message
+  return errors.new(fields)
+end
+
+--- The items and the next cursor of one page, whatever its shape; nil and
+-- a decode error when the answer is not a page (not an object, or its
+-- `items`/`data` list missing or not a list).
+function M.read(page, where)
+  if type(page) ~= "table" or (next(page) ~= nil and is_list(page)) then
+    return nil, decode_error(where, "the answer is not a page object (got " .. type(page) .. ")")
+  end
   local items = page.items
   if items == nil or items == null then items = page.data end
-  if type(items) ~= "table" then items = {} end
+  if not is_list(items) then
+    local got = items == nil and "no items" or (items == null and "null items") or type(items) .. " items"
+    return nil, decode_error(where, "the page has no list of items (" .. got .. ")")
+  end
   local cursor = usable(page.cursor) or usable(page.next_cursor)
   if not cursor and type(page.paging) == "table" then cursor = usable(page.paging.cursor) end
   return items, cursor
+end
+
+-- One comparable key per cursor value, whatever its JSON type: a cursor
+-- that is an object or array is compared by content, keys sorted.
+local function cursor_key(v)
+  local t = type(v)
+  if t ~= "table" then return t .. ":" .. tostring(v) end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = cursor_key(k) .. "=" .. cursor_key(v[k]) end
+  return "{" .. table.concat(parts, ",") .. "}"
 end
 
 local function copy(t)
@@ -62,29 +101,38 @@ function M.pages(start, params, info)
   local max_items = info.max_items
   return scheduler.wrap(function()
     local cursor = usable(params.cursor)
-    local seen, count = {}, 0
-    if cursor then seen[cursor] = true end
+    local seen, count, empty = {}, 0, 0
+    if cursor then seen[cursor_key(cursor)] = true end
     local pending = start(with_cursor(params, cursor))
     while true do
       local page = pending:wait()
       pending = nil
-      local items, next_cursor = M.read(page)
+      local items, next_cursor = M.read(page, info.where)
+      if not items then error(next_cursor, 0) end
       if max_items and count + #items >= max_items then
         page, items = take(page, items, max_items - count)
         next_cursor = nil
       end
       count = count + #items
-      local repeated = next_cursor and seen[next_cursor]
-      if next_cursor and not repeated then
-        seen[next_cursor] = true
+      empty = #items == 0 and empty + 1 or 0
+      local key = next_cursor and cursor_key(next_cursor)
+      local repeated = key and seen[key]
+      local endless = next_cursor and empty >= M.MAX_EMPTY_PAGES
+      if next_cursor and not repeated and not endless then
+        seen[key] = true
         if info.prefetch then pending = start(with_cursor(params, next_cursor)) end
       end
       coroutine.yield(page, next_cursor, cursor)
       if not next_cursor then return end
       if repeated then
-        error(errors.new { kind = "decode", type = "unipile/repeated_cursor", operation = info.where,
-          message = "the server sent a cursor it had already sent; stopping to avoid an endless loop",
-          cursor = next_cursor }, 0)
+        error(decode_error(info.where,
+          "the server sent a cursor it had already sent; stopping to avoid an endless loop",
+          { type = "unipile/repeated_cursor", cursor = next_cursor }), 0)
+      end
+      if endless then
+        error(decode_error(info.where, string.format(
+          "%d empty pages in a row, each with a new cursor; stopping to avoid an endless loop", empty),
+          { type = "unipile/empty_pages", cursor = next_cursor }), 0)
       end
       pending = pending or start(with_cursor(params, next_cursor))
       cursor = next_cursor
@@ -101,7 +149,7 @@ function M.each(start, params, info)
     while true do
       local page = pages()
       if page == nil then return end
-      for _, item in ipairs((M.read(page))) do coroutine.yield(item) end
+      for _, item in ipairs((M.read(page, info.where))) do coroutine.yield(item) end
     end
   end)
 end
