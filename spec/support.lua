@@ -113,6 +113,30 @@ function M.closed_port()
   return port
 end
 
+--- The hostile server of spec/hostile_server.lua, in a child process of
+-- the runtime under test: returns its base URL and a function that stops it.
+function M.hostile()
+  local lua = os.getenv("UNIPILE_TEST_LUA") or "lua5.4"
+  local port_file = os.tmpname()
+  os.remove(port_file)
+  local pid_file = port_file .. ".pid"
+  assert(os.execute(string.format("%s spec/hostile_server.lua %s >/dev/null 2>&1 & echo $! > %s",
+    lua, port_file, pid_file)))
+  local port
+  for _ = 1, 200 do
+    local f = io.open(port_file)
+    if f then port = f:read("*a") f:close() break end
+    socket.sleep(0.05)
+  end
+  local pid = M.read_file(pid_file):match("%d+")
+  assert(port, "the hostile server did not start")
+  return "http://127.0.0.1:" .. port, function()
+    os.execute("kill " .. pid .. " 2>/dev/null")
+    os.remove(port_file)
+    os.remove(pid_file)
+  end
+end
+
 function M.tmpname()
   return os.tmpname()
 end

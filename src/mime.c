@@ -13,15 +13,17 @@
 
 #include "internal.h"
 
-/* Reads part[key] as a string (NULL when absent), with its length. */
+/* Reads part[key] as a string (NULL when absent), with its length.  The
+ * value stays on the stack until the part is built: a part table whose
+ * __index makes fresh strings would otherwise leave `s` dangling. */
 static const char *part_field(lua_State *L, int part, int i, const char *key, size_t *len) {
   const char *s = NULL;
+  luaL_checkstack(L, 2, "multipart fields");
   lua_getfield(L, part, key);
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.parts[%d].%s must be a string", i, key);
     s = lua_tolstring(L, -1, len);
   }
-  lua_pop(L, 1); /* the part table still holds the string */
   return s;
 }
 
@@ -53,11 +55,13 @@ static void add_part(lua_State *L, curl_mime *mime, int part, int i) {
   const char *type = part_label(L, part, i, "type");
   size_t len = 0;
   const char *data = part_field(L, part, i, "data", &len);
-  const char *file = part_field(L, part, i, "file", NULL);
+  size_t file_len = 0;
+  const char *file = part_field(L, part, i, "file", &file_len);
   curl_mimepart *p;
   CURLcode rc;
   if (name == NULL) luaL_error(L, "req.parts[%d].name is required", i);
   if ((data == NULL) == (file == NULL)) luaL_error(L, "req.parts[%d] needs exactly one of data or file", i);
+  if (file && strlen(file) != file_len) luaL_error(L, "req.parts[%d].file contains a NUL byte", i);
   if (file) check_readable(L, i, file);
   if ((p = curl_mime_addpart(mime)) == NULL) luaL_error(L, "out of memory");
   rc = curl_mime_name(p, name);
@@ -81,6 +85,6 @@ void mime_build(lua_State *L, int parts, curl_mime **slot) {
     lua_rawgeti(L, parts, i);
     if (!lua_istable(L, -1)) luaL_error(L, "req.parts[%d] must be a table", i);
     add_part(L, *slot, lua_gettop(L), i);
-    lua_pop(L, 1);
+    lua_settop(L, parts); /* the part and the strings curl has copied */
   }
 }
