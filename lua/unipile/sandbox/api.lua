@@ -101,12 +101,18 @@ local LIST_ARGS = { account_id = true, exclude_folders = true, ratings = true, l
 
 -- The query arguments as handlers expect them: strings, or arrays of
 -- strings for LIST_ARGS; a bare `?name` (ngx gives `true`) is "". Nil,
--- 400 for a scalar parameter given more than once.
-local function query_args(raw)
+-- 400 for a parameter of `op` given more than once; a repeated unknown
+-- parameter keeps its first value.
+local function query_args(op, raw)
   local args = {}
   for name, v in pairs(raw) do
+    if type(v) == "table" and not LIST_ARGS[name] then
+      if op.places[name] and op.places[name].query then
+        return nil, reply.invalid(name, "must be given once (it is not a list)")
+      end
+      v = v[1]
+    end
     if type(v) == "table" then
-      if not LIST_ARGS[name] then return nil, reply.invalid(name, "must be given once (it is not a list)") end
       local list = array()
       for i, x in ipairs(v) do list[i] = x == true and "" or x end
       v = list
@@ -122,7 +128,7 @@ end
 -- (per the operations table) is missing, a query parameter is repeated or
 -- the body cannot be read.
 function M.context(op, params, rec)
-  local args, aerr = query_args(rec.args)
+  local args, aerr = query_args(op, rec.args)
   if not args then return nil, aerr end
   local ctx = { op = op, params = params, args = args, rec = rec, fields = {}, files = {} }
   for _, name in ipairs(op.query_params) do
