@@ -164,6 +164,45 @@ local function request_of(r, op, ex, api_key)
   return table.concat({ method .. " " .. target .. " HTTP/1.1", table.concat(head, "\r\n"), "", payload }, "\r\n")
 end
 
+-- A valid call of `op` (its example params, the key) with one or two
+-- values swapped for random ones of any JSON type: reaches the handlers'
+-- own checks, where wrongly typed input used to raise Lua errors.
+local function mutant_of(r, op, ex, api_key)
+  local params = {}
+  for k, v in pairs(ex or {}) do params[k] = v end
+  local names = {}
+  for _, n in ipairs(op.query_params) do names[#names + 1] = n end
+  for _, n in ipairs(op.body_fields) do names[#names + 1] = n end
+  for _ = 1, r:int(1, 2) do
+    if #names > 0 then params[r:pick(names)] = value(r, 1) end
+  end
+  local segs = {}
+  for i, seg in ipairs(op.segments) do
+    local param = seg:match("^{(.+)}$")
+    segs[i] = param and enc(tostring(ex and ex[param] or "x")) or seg
+  end
+  local query, fields = {}, {}
+  for k, v in pairs(params) do
+    local places = op.places[k] or {}
+    if places.query and not places.path then
+      for _, x in ipairs(type(v) == "table" and v or { v }) do
+        query[#query + 1] = enc(k) .. "=" .. enc(type(x) == "table" and cjson.encode(x) or tostring(x))
+      end
+    elseif places.body then
+      fields[k] = v
+    end
+  end
+  table.sort(query)
+  local body = op.body and cjson.encode(fields) or nil
+  local head = { "Host: 127.0.0.1", "Connection: close", "X-API-KEY: " .. api_key }
+  if body then
+    head[#head + 1] = "Content-Type: application/json"
+    head[#head + 1] = "Content-Length: " .. #body
+  end
+  return table.concat({ op.method .. " /" .. table.concat(segs, "/") .. (#query > 0 and "?" .. table.concat(query, "&") or "")
+    .. " HTTP/1.1", table.concat(head, "\r\n"), "", body or "" }, "\r\n")
+end
+
 -- Send `req` on a new connection; returns the whole answer or nil, error.
 local function exchange(port, req)
   local c = assert(socket.tcp())
@@ -251,7 +290,8 @@ describe("sandbox fuzz", function()
       if i % RESET_EVERY == 0 then support.reset() end
       local op = r:pick(ops)
       local ex = op.id and examples[op.id] or control_ex
-      local req = request_of(r, op, ex, sb.api_key)
+      local req
+      if op.id and r:chance(0.5) then req = mutant_of(r, op, ex, sb.api_key) else req = request_of(r, op, ex, sb.api_key) end
       local answer, err = exchange(sb.port, req)
       local why
       if answer then why = verdict(answer, op) else why = "no answer: " .. tostring(err) end
