@@ -95,13 +95,45 @@ local function body_input(rec)
   return nil, nil, reply.error(415, "unsupported_media_type", "Unsupported content type: " .. ctype)
 end
 
+-- Query parameters the handlers read as lists (repeated keys, the way the
+-- SDK sends arrays); any other repeated parameter is refused.
+local LIST_ARGS = { account_id = true, exclude_folders = true, ratings = true, linkedin_sections = true }
+
+-- The query arguments as handlers expect them: strings, or arrays of
+-- strings for LIST_ARGS; a bare `?name` (ngx gives `true`) is "". Nil,
+-- 400 for a parameter of `op` given more than once; a repeated unknown
+-- parameter keeps its first value.
+local function query_args(op, raw)
+  local args = {}
+  for name, v in pairs(raw) do
+    if type(v) == "table" and not LIST_ARGS[name] then
+      if op.places[name] and op.places[name].query then
+        return nil, reply.invalid(name, "must be given once (it is not a list)")
+      end
+      v = v[1]
+    end
+    if type(v) == "table" then
+      local list = array()
+      for i, x in ipairs(v) do list[i] = x == true and "" or x end
+      v = list
+    elseif v == true then
+      v = ""
+    end
+    args[name] = v
+  end
+  return args
+end
+
 --- The handler context, or nil, error response when a required parameter
--- (per the operations table) is missing or the body cannot be read.
+-- (per the operations table) is missing, a query parameter is repeated or
+-- the body cannot be read.
 function M.context(op, params, rec)
-  local ctx = { op = op, params = params, args = rec.args, rec = rec, fields = {}, files = {} }
+  local args, aerr = query_args(op, rec.args)
+  if not args then return nil, aerr end
+  local ctx = { op = op, params = params, args = args, rec = rec, fields = {}, files = {} }
   for _, name in ipairs(op.query_params) do
     local places = op.places[name]
-    if op.required[name] and not places.body and not places.path and not present(rec.args[name]) then
+    if op.required[name] and not places.body and not places.path and not present(args[name]) then
       return nil, reply.missing(name)
     end
   end

@@ -132,9 +132,11 @@ route("DELETE", "deliveries", function() return reply.ok({ cleared = delivery.cl
 -- A webhook receiver: records what it gets; `?fail=N` answers 500 (or
 -- `?status=`) to the first N requests for this NAME.
 route("ANY", "hook/*", function(rec, name)
+  local wanted = rec.args.status == nil and 500 or tonumber(rec.args.status)
+  if not faults.valid_status(wanted) then return reply.invalid("status", "must be an integer from 200 to 599") end
   hook_hits[name] = (hook_hits[name] or 0) + 1
   local fail = tonumber(rec.args.fail) or 0
-  local status = hook_hits[name] <= fail and (tonumber(rec.args.status) or 500) or 200
+  local status = hook_hits[name] <= fail and wanted or 200
   local ctype = tostring(api.header(rec, "content-type") or "")
   local entry = { name = name, hit = hook_hits[name], method = rec.method, path = rec.path, query = rec.query,
     headers = rec.headers, body = rec.body, time = rec.time, status = status,
@@ -159,6 +161,47 @@ end)
 ---------------------------------------------------------------------------
 -- events from outside
 
+-- Checks of the fields of the inbound bodies: kind → test(value), why.
+local function is_string(v) return type(v) == "string" end
+local function list_of(test)
+  return function(v)
+    if type(v) ~= "table" then return false end
+    for k, x in pairs(v) do
+      if type(k) ~= "number" or not test(x) then return false end
+    end
+    return true
+  end
+end
+local function is_address(v)
+  return is_string(v) or type(v) == "table" and is_string(v.identifier)
+    and (v.display_name == nil or is_string(v.display_name))
+end
+local function is_file(v)
+  if type(v) ~= "table" then return false end
+  for _, name in ipairs({ "filename", "content", "content_type" }) do
+    if v[name] ~= nil and not is_string(v[name]) then return false end
+  end
+  return true
+end
+local KINDS = {
+  string = { is_string, "must be a string" },
+  address = { is_address, "must be an address or {identifier, display_name}" },
+  addresses = { list_of(is_address), "must be an array of addresses or {identifier, display_name}" },
+  files = { list_of(is_file), "must be an array of {filename, content, content_type} strings" },
+}
+
+-- Nil, or a 400 for the first field of body `b` not of its kind in
+-- `fields` (name → kind; absent fields pass).
+local function invalid_fields(b, fields)
+  local names = {}
+  for name in pairs(fields) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local kind = KINDS[fields[name]]
+    if b[name] ~= nil and not kind[1](b[name]) then return reply.invalid(name, kind[2]) end
+  end
+end
+
 -- `[{filename, content, content_type}]` → multipart-like parts.
 local function parts(list)
   local out = {}
@@ -173,6 +216,8 @@ end
 -- the first other member), unseen; webhook message_received.
 route("POST", "inbound/message", function(rec)
   local b = rec.json or {}
+  local bad = invalid_fields(b, { chat_id = "string", sender_id = "string", text = "string", attachments = "files" })
+  if bad then return bad end
   local chat = state.get().chats[b.chat_id]
   if not chat then return reply.not_found("Chat", b.chat_id) end
   local sender
@@ -191,6 +236,9 @@ end)
 route("POST", "inbound/email", function(rec)
   local mail = require "unipile.sandbox.seed.mail"
   local b = rec.json or {}
+  local bad = invalid_fields(b, { account_id = "string", from = "address", to = "addresses", subject = "string",
+    body = "string", folder = "string", in_reply_to = "string", attachments = "files" })
+  if bad then return bad end
   local account = state.get().accounts[b.account_id]
   if not account or not state.FAMILIES.mail[account.type] then return reply.not_found("Mail account", b.account_id) end
   local function who(v)

@@ -17,6 +17,29 @@ end
 
 local function integer(v) return type(v) == "number" and v == math.floor(v) end
 
+--- True for a status a fault or the webhook receiver may answer with: a
+-- final HTTP status, 200 to 599 (1xx are interim answers, not final ones;
+-- nginx cannot send anything outside 100-599).
+function M.valid_status(v) return integer(v) and v >= 200 and v <= 599 end
+
+-- Headers nginx frames the answer with: a fault describes a body, and
+-- `kind` = "close" / "truncated" cover lying lengths.
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true, connection = true }
+
+-- Nil or the reason why `h` is not a usable `headers` object.
+local function bad_headers(h)
+  if type(h) ~= "table" then return "headers must be an object" end
+  for k, v in pairs(h) do
+    if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+.^_`|~-]+$") then
+      return "headers: " .. tostring(k) .. " is not a header name"
+    end
+    if FRAMING[k:lower()] then return "headers: " .. k .. " is set by the sandbox (use kind = truncated or close)" end
+    if (type(v) ~= "string" and type(v) ~= "number") or tostring(v):find("[%c]") then
+      return "headers: " .. k .. " must be a string without control characters"
+    end
+  end
+end
+
 --- Validate and queue a fault; returns it (with `id`) or nil, message.
 function M.add(f)
   local ok, err = pcall(function()
@@ -26,12 +49,17 @@ function M.add(f)
     check(f.method == nil or type(f.method) == "string", "method must be a string")
     check(f.path == nil or type(f.path) == "string" and pcall(string.find, "", f.path),
       "path must be a valid Lua pattern")
-    check(f.status == nil or integer(f.status) and f.status >= 200 and f.status <= 599, "status must be an HTTP status")
-    check(f.retry_after == nil or type(f.retry_after) == "number" or type(f.retry_after) == "string",
+    check(f.status == nil or M.valid_status(f.status), "status must be an integer from 200 to 599")
+    check(f.retry_after == nil or type(f.retry_after) == "number"
+      or type(f.retry_after) == "string" and not f.retry_after:find("%c"),
       "retry_after must be a number of seconds or an HTTP date")
     check(f.latency_ms == nil or type(f.latency_ms) == "number" and f.latency_ms >= 0, "latency_ms must be >= 0")
     check(f.body == nil or type(f.body) == "string", "body must be a string")
-    check(f.headers == nil or type(f.headers) == "table", "headers must be an object")
+    local why = f.headers ~= nil and bad_headers(f.headers)
+    check(not why, why)
+    for _, name in ipairs({ "type", "title", "detail" }) do
+      check(f[name] == nil or type(f[name]) == "string", name .. " must be a string")
+    end
     check(f.kind == nil or KINDS[f.kind], "kind must be one of malformed, truncated, close, html")
     check(f.status or f.latency_ms or f.body or f.kind, "a fault needs status, body, kind or latency_ms")
   end)

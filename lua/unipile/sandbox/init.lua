@@ -169,8 +169,16 @@ http {
   init_by_lua_block { require("unipile.sandbox.server").init() }
   server {
     listen 127.0.0.1:%d;
+    # Errors nginx answers itself (bad request line or header, URI or body
+    # too large, TRACE...) get the API's JSON envelope too. A URI, not a
+    # named location: those refuse requests whose request line is invalid.
+    error_page 400 404 405 408 413 414 494 500 501 502 503 504 /_sandbox_nginx_error;
     location / {
       content_by_lua_block { require("unipile.sandbox.server").handle() }
+    }
+    location = /_sandbox_nginx_error {
+      internal;
+      content_by_lua_block { require("unipile.sandbox.server").nginx_error() }
     }
   }
 }

@@ -38,6 +38,12 @@ end
 --- Response for an authenticated API request `rec` (its record; sets
 -- `rec.operation`).
 function M.dispatch(rec)
+  -- Raw "." and ".." segments: a client that normalizes paths would have
+  -- sent another route; one that does not meant no id (ids made of dots
+  -- come percent-encoded, %2E). Either way, not an operation.
+  if ("/" .. rec.path .. "/"):find("/%.%.?/") then
+    return reply.invalid("path", "'.' and '..' segments must be percent-encoded (%2E)")
+  end
   local segs = M.api_segments(rec.segments)
   local op, params = nil, nil
   if segs then op, params = registry.match(rec.method, segs) end

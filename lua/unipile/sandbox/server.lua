@@ -58,6 +58,26 @@ local function plain(t)
   return out
 end
 
+-- The X-API-KEY header's value (the first one if repeated), removed from
+-- the recorded headers: records are served on /_sandbox/requests, and a
+-- real key sent here by mistake must not be exposed. Names spelled with
+-- underscores (kept by nginx: underscores_in_headers) are dropped too,
+-- though they do not authenticate.
+local function take_key(headers)
+  local key = headers["x-api-key"]
+  if type(key) == "table" then key = key[1] end
+  for name in pairs(headers) do
+    if name:lower():gsub("_", "-") == "x-api-key" then headers[name] = nil end
+  end
+  return key
+end
+
+-- "absent", "matched" or "wrong": what the request's key was, never its value.
+local function key_status(key)
+  if key == nil or key == "" or key == true then return "absent" end
+  return key == control.config.api_key and "matched" or "wrong"
+end
+
 --- The record of the current request.
 function M.capture()
   ngx.update_time()
@@ -69,6 +89,7 @@ function M.capture()
     body = read_body(), connection = tonumber(ngx.var.connection),
     connection_requests = tonumber(ngx.var.connection_requests), time = ngx.now(),
   }
+  rec.api_key = key_status(take_key(rec.headers))
   local ctype = rec.headers["content-type"]
   if type(ctype) == "table" then ctype = ctype[1] end
   if rec.body ~= "" and ctype then
@@ -88,12 +109,10 @@ local function authenticated(rec)
   if not router.api_segments(rec.segments) then
     return reply.error(404, "resource_not_found", "No route for " .. rec.method .. " " .. rec.path)
   end
-  local key = rec.headers["x-api-key"]
-  if type(key) == "table" then key = key[1] end
-  if key == nil or key == "" then
+  if rec.api_key == "absent" then
     return reply.error(401, "missing_credentials", "Some credentials are necessary to perform the request (X-API-KEY header).")
   end
-  if key ~= control.config.api_key then
+  if rec.api_key ~= "matched" then
     return reply.error(401, "invalid_credentials", "The provided credentials are invalid.")
   end
   return router.dispatch(rec)
@@ -114,18 +133,43 @@ local function handle()
   return reply.send(resp)
 end
 
+-- Errors nginx answers before (or instead of) the sandbox: status → the
+-- envelope's type and detail. 494 is nginx's "request header too large",
+-- sent as 400.
+local NGINX_ERRORS = {
+  [400] = { "malformed_request", "Bad request: malformed request line, header or URI." },
+  [404] = { "resource_not_found", "No such resource." },
+  [405] = { "malformed_request", "Method not allowed.", "Method not allowed" },
+  [408] = { "request_timeout", "The request was not received in time." },
+  [413] = { "content_too_large", "The request body is too large." },
+  [414] = { "malformed_request", "The request URI is too long.", "URI too long" },
+  [494] = { "malformed_request", "A request header is too large.", "Header too large", 400 },
+  [501] = { "feature_not_implemented", "This transfer encoding or method is not implemented." },
+}
+
+--- Answer an error of nginx's own (error_page) with the JSON envelope.
+function M.nginx_error()
+  local status = ngx.status
+  local e = NGINX_ERRORS[status] or { "unexpected_error", "The sandbox could not answer this request." }
+  local resp = reply.error(e[4] or (status >= 400 and status <= 599 and status) or 500, e[1], e[2], e[3])
+  resp.no_gzip = true
+  return reply.send(resp)
+end
+
 --- Build the default data set (runs once in the nginx master, before fork).
 function M.init()
   state.reset({ seed = 1 })
 end
 
---- Answer the current request; a Lua error becomes a 500 envelope.
+--- Answer the current request; a Lua error (a sandbox bug: inputs are
+-- validated) becomes a 500 envelope whose detail names no Lua internals,
+-- the traceback goes to logs/error.log.
 function M.handle()
   local ok, err = xpcall(handle, debug.traceback)
   if not ok then
     ngx.log(ngx.ERR, err)
     if not ngx.headers_sent then
-      reply.send(reply.error(500, "unexpected_error", "Sandbox error: " .. tostring(err):match("[^\n]*")))
+      reply.send(reply.error(500, "unexpected_error", "Sandbox error (details in the sandbox's logs/error.log)."))
     end
   end
 end

@@ -35,6 +35,7 @@ end
 local function provider(ctx)
   local p, err = api.string_field(ctx, "provider")
   if err then return nil, err end
+  if p == nil then return nil, reply.missing("provider") end -- (null, or not required by the row)
   p = p:upper()
   for _, known in ipairs(state.PROVIDERS) do
     if p == known then return p end
