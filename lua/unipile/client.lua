@@ -121,9 +121,11 @@ function Client:__tostring()
   return "unipile.Client(" .. self.base.url .. ")"
 end
 
---- Wait `ms` milliseconds. Inside `unipile.run` other tasks go on
--- meanwhile; outside, this client's own transfers are driven.
+--- Wait `ms` milliseconds (a finite number, capped as `unipile.sleep`).
+-- Inside `unipile.run` other tasks go on meanwhile; outside, this client's
+-- own transfers are driven.
 function Client:sleep(ms)
+  ms = scheduler.sleep_ms("client:sleep", ms)
   if scheduler.in_task() then return scheduler.sleep(ms) end
   local deadline = core.now() + ms
   while true do

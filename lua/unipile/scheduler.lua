@@ -19,8 +19,13 @@
 -- @module unipile.scheduler
 
 local core = require "unipile.core"
+local errors = require "unipile.errors"
 
 local M = {}
+
+--- The longest sleep, in ms (2^31-1, about 24.8 days; `core.sleep` caps
+-- there too): longer ones sleep this long.
+M.MAX_SLEEP_MS = 2147483647
 
 local WAIT = setmetatable({}, { __tostring = function() return "unipile.scheduler.WAIT" end })
 M.WAIT = WAIT
@@ -189,8 +194,19 @@ function M.await(multi, transfer)
   end
 end
 
---- Sleep `ms`: other tasks run meanwhile inside a task.
+--- Check a sleep duration for `where` and cap it at `MAX_SLEEP_MS`: a
+-- non-number, NaN or an infinity is a usage error naming `ms` (NaN would
+-- never be reached by the clock, a busy loop in the scheduler).
+function M.sleep_ms(where, ms)
+  if type(ms) ~= "number" or ms ~= ms or ms == math.huge or ms == -math.huge then
+    errors.usage(where, "ms must be a finite number of milliseconds", "ms")
+  end
+  return math.min(ms, M.MAX_SLEEP_MS)
+end
+
+--- Sleep `ms` (see `sleep_ms`): other tasks run meanwhile inside a task.
 function M.sleep(ms)
+  ms = M.sleep_ms("unipile.sleep", ms)
   if ms <= 0 then return end
   if in_task() then
     coroutine.yield(WAIT, "sleep", core.now() + ms)
@@ -240,7 +256,7 @@ function M.map(list, fn, opts)
   local concurrency = (opts and opts.concurrency) or 8
   if type(concurrency) ~= "number" or concurrency < 1 then error("map: concurrency must be >= 1", 2) end
   return M.run(function()
-    local results, errors = {}, {}
+    local results, errs = {}, {}
     local next_index, n = 1, #list
     -- A pool of workers, each running one item at a time as a task of its
     -- own, so an item's error ends that task only (no pcall: Lua 5.1
@@ -251,13 +267,13 @@ function M.map(list, fn, opts)
         next_index = i + 1
         local task = M.spawn(fn, list[i], i)
         if not task.done then coroutine.yield(WAIT, "join", task) end
-        if task.ok then results[i] = task.results[1] else errors[i] = task.error end
+        if task.ok then results[i] = task.results[1] else errs[i] = task.error end
       end
     end
     local workers = {}
     for w = 1, math.min(concurrency, n) do workers[w] = M.spawn(worker) end
     for _, w in ipairs(workers) do w:join() end
-    return results, errors
+    return results, errs
   end)
 end
 
