@@ -115,6 +115,19 @@ describe("concurrency", function()
     assert.is_true(support.now() - t0 < 2.5)
   end)
 
+  it("waits for a checkpoint in one task while others make requests", function()
+    local account, chats = unipile.run(function()
+      local waiter = unipile.spawn(function()
+        local cp = client.accounts:connect { provider = "INSTAGRAM", username = "me", password = "pw" }
+        return cp:wait { interval_ms = 20, timeout_ms = 5000 }
+      end)
+      local lister = unipile.spawn(function() return client.chats:list { limit = 2 } end)
+      return waiter:join(), lister:join()
+    end)
+    assert.are.equal("Account", account.object)
+    assert.are.equal(2, #chats.items)
+  end)
+
   it("iterates pages inside tasks, several walks at once", function()
     local counts = unipile.run(function()
       local tasks = {}

@@ -173,13 +173,25 @@ function Scheduler:loop()
   end
 end
 
+-- Yield until the task is done (join and result share it).
+local function await_task(task, where)
+  if task.done then return end
+  if not in_task() then error("unipile: " .. where .. " must be called from inside unipile.run", 3) end
+  coroutine.yield(WAIT, "join", task)
+end
+
 --- Wait for a task and return its results; raise its error.
 function Task:join()
-  if not self.done then
-    if not in_task() then error("unipile: join() must be called from inside unipile.run", 2) end
-    coroutine.yield(WAIT, "join", self)
-  end
+  await_task(self, "join()")
   if not self.ok then error(self.error, 0) end
+  return unpack(self.results, 1, self.results.n)
+end
+
+--- Like `join`, but returns `nil, err` (whatever the task raised) instead
+-- of raising; no pcall, so it works on every runtime.
+function Task:result()
+  await_task(self, "result()")
+  if not self.ok then return nil, self.error end
   return unpack(self.results, 1, self.results.n)
 end
 
