@@ -9,9 +9,10 @@
 --       print(#a:join().items, #b:join().items)
 --     end)
 --
---     local results, errors = unipile.map(ids, function(id)
+--     local results, failures = unipile.map(ids, function(id)
 --       return client.users:get_profile { identifier = id, account_id = acc }
 --     end, { concurrency = 16 })
+--     assert(#failures == 0, failures[1] and tostring(failures[1].error))
 --
 -- The loop is split in two so event loops can drive it: `step()` does all
 -- that can be done now without blocking and says how long until more can be
@@ -260,13 +261,35 @@ function M.spawn(fn, ...)
   return current:spawn(fn, ...)
 end
 
+-- The failures of a map, dense and in index order, plus `by_index`.
+local function failures_of(list, errs, n)
+  local failures = { by_index = {} }
+  for i = 1, n do
+    if errs[i] ~= nil then
+      local f = { index = i, item = list[i], error = errs[i] }
+      failures[#failures + 1] = f
+      failures.by_index[i] = f
+    end
+  end
+  return failures
+end
+
 --- Call `fn(item, i)` for every item, at most `opts.concurrency` (default
--- 8) at a time. Returns `results, errors`: arrays in the order of `list`;
--- `errors[i]` is the error of item i (nil when it succeeded). Never raises
--- for an item's error.
+-- 8) at a time. Returns `results, failures`: `results[i]` is the first
+-- value of item i (nil when it failed, so `results` has holes then);
+-- `failures` is a dense list, in index order, of `{ index = i, item =
+-- list[i], error = err }`, so `#failures == 0` means every item succeeded,
+-- and `failures.by_index[i]` is the failure of item i. Never raises for an
+-- item's error.
+--
+--     local profiles, failures = unipile.map(ids, get_profile, { concurrency = 16 })
+--     for _, f in ipairs(failures) do print(f.index, f.item, f.error) end
 function M.map(list, fn, opts)
+  if type(list) ~= "table" then errors.usage("unipile.map", "list must be a table", "list") end
   local concurrency = (opts and opts.concurrency) or 8
-  if type(concurrency) ~= "number" or concurrency < 1 then error("map: concurrency must be >= 1", 2) end
+  if type(concurrency) ~= "number" or concurrency < 1 then
+    errors.usage("unipile.map", "concurrency must be a number >= 1", "concurrency")
+  end
   return M.run(function()
     local results, errs = {}, {}
     local next_index, n = 1, #list
@@ -285,7 +308,7 @@ function M.map(list, fn, opts)
     local workers = {}
     for w = 1, math.min(concurrency, n) do workers[w] = M.spawn(worker) end
     for _, w in ipairs(workers) do w:join() end
-    return results, errs
+    return results, failures_of(list, errs, n)
   end)
 end
 
