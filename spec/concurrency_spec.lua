@@ -35,22 +35,55 @@ describe("concurrency", function()
     assert.is_true(took < 0.8, "took " .. took)
   end)
 
-  it("maps in order, with the errors per item", function()
+  it("maps in order, with the failures as a dense list in index order", function()
     local ids = { state.chats[1], "missing-1", state.chats[2], state.chats[3], "missing-2", state.chats[4] }
     -- the first items are the slowest, so completion order differs from list order
+    -- (missing-2 fails before missing-1)
     sb:fault { path = "/chats/" .. state.chats[1] .. "$", latency_ms = 300 }
     sb:fault { path = "/chats/missing%-1$", latency_ms = 200 }
-    local results, errs = unipile.map(ids, function(id)
+    local results, failures = unipile.map(ids, function(id)
       return client.chats:get { chat_id = id }
     end, { concurrency = 3 })
+    assert.are.equal(2, #failures)
+    for k, i in ipairs { 2, 5 } do
+      local f = failures[k]
+      assert.are.equal(i, f.index)
+      assert.are.equal(ids[i], f.item)
+      assert.are.equal(404, f.error.status)
+      assert.are.equal(f, failures.by_index[i])
+      assert.is_nil(results[i])
+    end
     for i, id in ipairs(ids) do
-      if id:find("^missing") then
-        assert.is_nil(results[i])
-        assert.are.equal(404, errs[i].status)
-      else
-        assert.is_nil(errs[i])
+      if not id:find("^missing") then
+        assert.is_nil(failures.by_index[i])
         assert.are.equal(id, results[i].id)
       end
+    end
+  end)
+
+  it("maps with no failure to an empty failure list, and a raising fn to a failure", function()
+    local results, failures = unipile.map({ 1, 2, 3 }, function(x) return x * 10 end)
+    assert.are.same({ 10, 20, 30 }, results)
+    assert.are.equal(0, #failures)
+    assert.is_nil(next(failures.by_index))
+    results, failures = unipile.map({ 1, 2, 3 }, function(x)
+      if x == 3 then error("three") end
+      return x
+    end)
+    assert.are.same({ 1, 2 }, results)
+    assert.are.equal(1, #failures)
+    assert.are.equal(3, failures[1].index)
+    assert.matches("three", failures[1].error)
+  end)
+
+  it("rejects bad map arguments as usage errors", function()
+    for _, case in ipairs {
+      { "list", function() return unipile.map("ids", print) end },
+      { "concurrency", function() return unipile.map({}, print, { concurrency = 0 }) end },
+    } do
+      local err = support.catch(case[2])
+      assert.are.equal("usage", err.kind)
+      assert.are.equal(case[1], err.param)
     end
   end)
 
@@ -59,10 +92,11 @@ describe("concurrency", function()
     for i = 1, 12 do ids[i] = state.chats[i] end
     sb:fault { path = "^/api/v1/chats/[^/]+$", latency_ms = 200, count = -1 }
     local t0 = support.now()
-    local results = unipile.map(ids, function(id) return client.chats:get { chat_id = id } end, { concurrency = 4 })
+    local results, failures = unipile.map(ids, function(id) return client.chats:get { chat_id = id } end, { concurrency = 4 })
     local took = support.now() - t0
     sb:clear_faults()
     assert.are.equal(12, #results)
+    assert.are.equal(0, #failures)
     local times = arrivals("^/api/v1/chats/[^/]+$")
     assert.are.equal(12, #times)
     -- request k+4 can only start once one of the 4 before it has finished
@@ -113,6 +147,19 @@ describe("concurrency", function()
     assert.are.equal(1, #chats)
     assert.is_true(chats[1] - accounts[1] >= 0.9, "the other task's request was not held")
     assert.is_true(support.now() - t0 < 2.5)
+  end)
+
+  it("waits for a checkpoint in one task while others make requests", function()
+    local account, chats = unipile.run(function()
+      local waiter = unipile.spawn(function()
+        local cp = client.accounts:connect { provider = "INSTAGRAM", username = "me", password = "pw" }
+        return cp:wait { interval_ms = 20, timeout_ms = 5000 }
+      end)
+      local lister = unipile.spawn(function() return client.chats:list { limit = 2 } end)
+      return waiter:join(), lister:join()
+    end)
+    assert.are.equal("Account", account.object)
+    assert.are.equal(2, #chats.items)
   end)
 
   it("iterates pages inside tasks, several walks at once", function()

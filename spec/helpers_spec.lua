@@ -1,4 +1,5 @@
 local support = require "support"
+local unipile = require "unipile"
 
 describe("helpers", function()
   local sb, client
@@ -43,17 +44,33 @@ describe("helpers", function()
       assert.are.same({ provider = "LINKEDIN", account_id = cp.account_id }, req.json)
     end)
 
-    it("polls an in-app validation until it clears", function()
-      local cp = client.accounts:connect { provider = "INSTAGRAM", username = "me", password = "pw" }
-      assert.are.equal("IN_APP_VALIDATION", cp.type)
-      local account = cp:wait { interval_ms = 20, timeout_ms = 5000 }
-      assert.are.equal(cp.account_id, account.id)
-      local polls = 0
-      for _, r in ipairs(support.requests()) do
-        if r.method == "GET" and r.path == "/api/v1/accounts/" .. cp.account_id then polls = polls + 1 end
-      end
-      assert.is_true(polls >= 2)
-    end)
+    -- The helpers run inside tasks on every runtime: no pcall around a
+    -- request (PUC Lua 5.1 cannot yield across one).
+    for _, ctx in ipairs { { "", function(fn) return fn() end }, { " inside unipile.run", unipile.run } } do
+      it("polls an in-app validation until it clears" .. ctx[1], function()
+        local cp, account = ctx[2](function()
+          local cp = client.accounts:connect { provider = "INSTAGRAM", username = "me", password = "pw" }
+          assert.are.equal("IN_APP_VALIDATION", cp.type)
+          return cp, cp:wait { interval_ms = 20, timeout_ms = 5000 }
+        end)
+        assert.are.equal(cp.account_id, account.id)
+        local polls = 0
+        for _, r in ipairs(support.requests()) do
+          if r.method == "GET" and r.path == "/api/v1/accounts/" .. cp.account_id then polls = polls + 1 end
+        end
+        assert.is_true(polls >= 2)
+      end)
+
+      it("gets a hosted link and solves a checkpoint" .. ctx[1], function()
+        local url, account = ctx[2](function()
+          local link = client.hosted:link { name = "user-42" }
+          local cp = client.accounts:connect { provider = "LINKEDIN", username = "me@x.io", password = "pw" }
+          return link, cp:solve("123456")
+        end)
+        assert.matches("^https?://", url)
+        assert.are.equal("Account", account.object)
+      end)
+    end
 
     it("exposes the raw QR code, and times out when nobody scans it", function()
       local cp = client.accounts:connect { provider = "WHATSAPP" }

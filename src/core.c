@@ -3,6 +3,7 @@
  * now(), sleep(), the multi constructor and json_decode (json.c).  The
  * transfer machinery lives in multi.c and transfer.c.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,14 +23,22 @@ static int core_now(lua_State *L) {
 }
 
 /* core.sleep(ms): block the thread; what a scheduler does when nothing is
- * in flight and the next timer is ms away. */
+ * in flight and the next timer is ms away.  NaN and ms <= 0 return at once;
+ * ms beyond SLEEP_MAX_MS (2^31-1 ms, about 24.8 days) sleeps that long: an
+ * unchecked 1e300 or inf overflowed time_t, nanosleep failed with EINVAL at
+ * once, and the retry loop spun.  Only EINTR is retried. */
+#define SLEEP_MAX_MS 2147483647.0
 static int core_sleep(lua_State *L) {
   lua_Number ms = luaL_checknumber(L, 1);
   struct timespec ts;
+  long whole;
   if (!(ms > 0)) return 0;
-  ts.tv_sec = (time_t)(ms / 1000);
-  ts.tv_nsec = (long)((ms - (lua_Number)ts.tv_sec * 1000) * 1000000);
-  while (nanosleep(&ts, &ts) != 0) {} /* resume after a signal */
+  if (ms > SLEEP_MAX_MS) ms = SLEEP_MAX_MS;
+  whole = (long)ms;
+  ts.tv_sec = (time_t)(whole / 1000);
+  ts.tv_nsec = (whole % 1000) * 1000000L + (long)((ms - (lua_Number)whole) * 1e6);
+  if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
   return 0;
 }
 

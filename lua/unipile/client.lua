@@ -21,6 +21,11 @@ local Client = {}
 Client.__index = function(self, key)
   local method = Client[key]
   if method ~= nil then return method end
+  if key == "safe" then                  -- the non-raising view, built on first use
+    local view = require("unipile.resources").safe_view(self)
+    rawset(self, key, view)
+    return view
+  end
   -- Resource tables (client.chats, ...) are built on first use.
   local group = registry.groups[key] and key or M.group_alias[key]
   if group then
@@ -122,9 +127,11 @@ function Client:__tostring()
   return "unipile.Client(" .. self.base.url .. ")"
 end
 
---- Wait `ms` milliseconds. Inside `unipile.run` other tasks go on
--- meanwhile; outside, this client's own transfers are driven.
+--- Wait `ms` milliseconds (a finite number, capped as `unipile.sleep`).
+-- Inside `unipile.run` other tasks go on meanwhile; outside, this client's
+-- own transfers are driven.
 function Client:sleep(ms)
+  ms = scheduler.sleep_ms("client:sleep", ms)
   if scheduler.in_task() then return scheduler.sleep(ms) end
   local deadline = core.now() + ms
   while true do
@@ -305,6 +312,26 @@ function Pending:wait()
   end
   if self.body_only then return self.response.body end
   return self.response
+end
+
+-- The values of a pcall, or `nil, err` when it caught an SDK error object;
+-- anything else (a bug, not a failure of the request) is raised again.
+local function caught(ok, ...)
+  if ok then return ... end
+  local err = ...
+  if errors.is(err) then return nil, err end
+  error(err, 0)
+end
+M.caught = caught
+
+--- Like `wait`, but returns `nil, err` (the error object) instead of
+-- raising. Inside a task it yields like `wait`, with no pcall around the
+-- yield (PUC Lua 5.1 cannot yield across one): the transfer is awaited
+-- first, and only what `wait` does once it is done (no yield) runs under
+-- pcall.
+function Pending:result()
+  scheduler.await(self.client.multi, self.transfer)
+  return caught(pcall(self.wait, self))
 end
 
 -- Start one transfer on this client's multi handle, and give curl a first

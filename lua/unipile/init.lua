@@ -3,6 +3,7 @@
 --     local unipile = require "unipile"
 --     local client = unipile.new { dsn = "https://api1.unipile.com:13111", api_key = key }
 --     for chat in client.chats:each { account_id = id } do print(chat.id) end
+--     local chat, err = client.safe.chats:get { chat_id = id }   -- nil, err instead of raising
 --
 -- @module unipile
 

@@ -21,8 +21,10 @@
 -- libuv; with only `unipile.sleep` waits pending it sleeps the full wait.
 --
 -- Steps run through `vim.schedule`, outside libuv's fast callbacks, so the
--- task and `on_done` may use the whole vim API. LuaJIT yields across
--- `pcall`, so `pcall(client.call, ...)` works inside the task.
+-- task and `on_done` may use the whole vim API. To handle an error inside
+-- the task, use the non-raising forms (`client.safe`, `pending:result()`,
+-- `task:result()`): they work on every runtime (LuaJIT also yields across
+-- `pcall`, PUC Lua 5.1 does not).
 -- @module unipile.nvim
 
 local scheduler = require "unipile.scheduler"

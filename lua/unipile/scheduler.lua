@@ -9,9 +9,10 @@
 --       print(#a:join().items, #b:join().items)
 --     end)
 --
---     local results, errors = unipile.map(ids, function(id)
+--     local results, failures = unipile.map(ids, function(id)
 --       return client.users:get_profile { identifier = id, account_id = acc }
 --     end, { concurrency = 16 })
+--     assert(#failures == 0, failures[1] and tostring(failures[1].error))
 --
 -- The loop is split in two so event loops can drive it: `step()` does all
 -- that can be done now without blocking and says how long until more can be
@@ -19,8 +20,13 @@
 -- @module unipile.scheduler
 
 local core = require "unipile.core"
+local errors = require "unipile.errors"
 
 local M = {}
+
+--- The longest sleep, in ms (2^31-1, about 24.8 days; `core.sleep` caps
+-- there too): longer ones sleep this long.
+M.MAX_SLEEP_MS = 2147483647
 
 local WAIT = setmetatable({}, { __tostring = function() return "unipile.scheduler.WAIT" end })
 M.WAIT = WAIT
@@ -168,13 +174,25 @@ function Scheduler:loop()
   end
 end
 
+-- Yield until the task is done (join and result share it).
+local function await_task(task, where)
+  if task.done then return end
+  if not in_task() then error("unipile: " .. where .. " must be called from inside unipile.run", 3) end
+  coroutine.yield(WAIT, "join", task)
+end
+
 --- Wait for a task and return its results; raise its error.
 function Task:join()
-  if not self.done then
-    if not in_task() then error("unipile: join() must be called from inside unipile.run", 2) end
-    coroutine.yield(WAIT, "join", self)
-  end
+  await_task(self, "join()")
   if not self.ok then error(self.error, 0) end
+  return unpack(self.results, 1, self.results.n)
+end
+
+--- Like `join`, but returns `nil, err` (whatever the task raised) instead
+-- of raising; no pcall, so it works on every runtime.
+function Task:result()
+  await_task(self, "result()")
+  if not self.ok then return nil, self.error end
   return unpack(self.results, 1, self.results.n)
 end
 
@@ -189,8 +207,19 @@ function M.await(multi, transfer)
   end
 end
 
---- Sleep `ms`: other tasks run meanwhile inside a task.
+--- Check a sleep duration for `where` and cap it at `MAX_SLEEP_MS`: a
+-- non-number, NaN or an infinity is a usage error naming `ms` (NaN would
+-- never be reached by the clock, a busy loop in the scheduler).
+function M.sleep_ms(where, ms)
+  if type(ms) ~= "number" or ms ~= ms or ms == math.huge or ms == -math.huge then
+    errors.usage(where, "ms must be a finite number of milliseconds", "ms")
+  end
+  return math.min(ms, M.MAX_SLEEP_MS)
+end
+
+--- Sleep `ms` (see `sleep_ms`): other tasks run meanwhile inside a task.
 function M.sleep(ms)
+  ms = M.sleep_ms("unipile.sleep", ms)
   if ms <= 0 then return end
   if in_task() then
     coroutine.yield(WAIT, "sleep", core.now() + ms)
@@ -232,15 +261,37 @@ function M.spawn(fn, ...)
   return current:spawn(fn, ...)
 end
 
+-- The failures of a map, dense and in index order, plus `by_index`.
+local function failures_of(list, errs, n)
+  local failures = { by_index = {} }
+  for i = 1, n do
+    if errs[i] ~= nil then
+      local f = { index = i, item = list[i], error = errs[i] }
+      failures[#failures + 1] = f
+      failures.by_index[i] = f
+    end
+  end
+  return failures
+end
+
 --- Call `fn(item, i)` for every item, at most `opts.concurrency` (default
--- 8) at a time. Returns `results, errors`: arrays in the order of `list`;
--- `errors[i]` is the error of item i (nil when it succeeded). Never raises
--- for an item's error.
+-- 8) at a time. Returns `results, failures`: `results[i]` is the first
+-- value of item i (nil when it failed, so `results` has holes then);
+-- `failures` is a dense list, in index order, of `{ index = i, item =
+-- list[i], error = err }`, so `#failures == 0` means every item succeeded,
+-- and `failures.by_index[i]` is the failure of item i. Never raises for an
+-- item's error.
+--
+--     local profiles, failures = unipile.map(ids, get_profile, { concurrency = 16 })
+--     for _, f in ipairs(failures) do print(f.index, f.item, f.error) end
 function M.map(list, fn, opts)
+  if type(list) ~= "table" then errors.usage("unipile.map", "list must be a table", "list") end
   local concurrency = (opts and opts.concurrency) or 8
-  if type(concurrency) ~= "number" or concurrency < 1 then error("map: concurrency must be >= 1", 2) end
+  if type(concurrency) ~= "number" or concurrency < 1 then
+    errors.usage("unipile.map", "concurrency must be a number >= 1", "concurrency")
+  end
   return M.run(function()
-    local results, errors = {}, {}
+    local results, errs = {}, {}
     local next_index, n = 1, #list
     -- A pool of workers, each running one item at a time as a task of its
     -- own, so an item's error ends that task only (no pcall: Lua 5.1
@@ -251,13 +302,13 @@ function M.map(list, fn, opts)
         next_index = i + 1
         local task = M.spawn(fn, list[i], i)
         if not task.done then coroutine.yield(WAIT, "join", task) end
-        if task.ok then results[i] = task.results[1] else errors[i] = task.error end
+        if task.ok then results[i] = task.results[1] else errs[i] = task.error end
       end
     end
     local workers = {}
     for w = 1, math.min(concurrency, n) do workers[w] = M.spawn(worker) end
     for _, w in ipairs(workers) do w:join() end
-    return results, errors
+    return results, failures_of(list, errs, n)
   end)
 end
 

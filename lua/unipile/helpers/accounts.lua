@@ -12,7 +12,12 @@
 
 local core = require "unipile.core"
 local errors = require "unipile.errors"
+local resources = require "unipile.resources"
 
+-- Every function here is written non-raising (value or `nil, err`) over the
+-- safe twin of the resource, so it works inside `unipile.run` on PUC Lua 5.1
+-- (no pcall around a request); `resources.deliver` raises for callers of
+-- the raising form (`client.accounts`, and checkpoints made from it).
 local M = {}
 
 local Checkpoint = {}
@@ -23,8 +28,10 @@ function Checkpoint:__tostring()
   return "unipile.Checkpoint(" .. tostring(self.type) .. ", account " .. tostring(self.account_id) .. ")"
 end
 
--- Turn an answer of create/reconnect/solve into the account or a checkpoint.
-local function settle(resource, answer, provider)
+-- Turn an answer of create/reconnect/solve into the account or a checkpoint
+-- (whose methods raise or not as `resource` does).
+local function settle(resource, answer, err, provider)
+  if err then return nil, err end
   if type(answer) == "table" and answer.object == "Checkpoint" then
     local cp = answer.checkpoint or {}
     return setmetatable({
@@ -35,10 +42,10 @@ local function settle(resource, answer, provider)
   end
   local id = type(answer) == "table" and (answer.account_id or answer.id)
   if not id then
-    error(errors.new { kind = "decode", operation = "accounts:connect",
-      message = "neither an account nor a checkpoint in the answer" }, 0)
+    return nil, errors.new { kind = "decode", operation = "accounts:connect",
+      message = "neither an account nor a checkpoint in the answer" }
   end
-  return resource:get { id = id }
+  return resource:non_raising():get { id = id }
 end
 
 --- Connect an account (native authentication). Params as for
@@ -46,33 +53,40 @@ end
 -- account (`object == "Account"`) or a checkpoint object.
 function M.connect(resource, params, opts)
   params = params or {}
-  local answer
+  if type(params) ~= "table" then return nil, resources.usage_error("accounts:connect", "params must be a table") end
+  local safe = resource:non_raising()
+  local answer, err
   if params.account_id then
     local p = {}
     for k, v in pairs(params) do if k ~= "account_id" then p[k] = v end end
     p.id = params.account_id
-    answer = resource:reconnect(p, opts)
+    answer, err = safe:reconnect(p, opts)
   else
-    answer = resource:create(params, opts)
+    answer, err = safe:create(params, opts)
   end
-  return settle(resource, answer, params.provider)
+  return settle(resource, answer, err, params.provider)
+end
+
+local function solve(self, code)
+  if type(code) ~= "string" or code == "" then
+    return nil, resources.usage_error("checkpoint:solve", "code must be a non-empty string", "code")
+  end
+  local answer, err = self.resource:non_raising():solve_checkpoint {
+    account_id = self.account_id, provider = self.provider, code = code }
+  return settle(self.resource, answer, err, self.provider)
 end
 
 --- Answer the checkpoint with a code (2FA, OTP, phone number, captcha
 -- answer, contract id; `"TRY_ANOTHER_WAY"` switches method). Returns the
 -- account, or the next checkpoint.
 function Checkpoint:solve(code)
-  if type(code) ~= "string" or code == "" then
-    errors.usage("checkpoint:solve", "code must be a non-empty string", "code")
-  end
-  local answer = self.resource:solve_checkpoint {
-    account_id = self.account_id, provider = self.provider, code = code }
-  return settle(self.resource, answer, self.provider)
+  return resources.deliver(self.resource, solve(self, code))
 end
 
 --- Ask the provider to send the code again.
 function Checkpoint:resend()
-  return self.resource:resend_checkpoint { account_id = self.account_id, provider = self.provider }
+  return resources.deliver(self.resource, self.resource:non_raising():resend_checkpoint {
+    account_id = self.account_id, provider = self.provider })
 end
 
 -- An account is still being validated while it is missing or its sources
@@ -86,26 +100,31 @@ local function connected(account)
   return false
 end
 
---- Poll until a checkpoint that clears outside the API (`IN_APP_VALIDATION`,
--- a scanned `QRCODE`) has cleared. Options: `timeout_ms` (default 120000),
--- `interval_ms` (default 2000). Returns the account; raises a timeout error
--- when the time is up.
-function Checkpoint:wait(opts)
+local function wait(self, opts)
   opts = opts or {}
   local timeout_ms, interval_ms = opts.timeout_ms or 120000, opts.interval_ms or 2000
   local client = self.resource.client
+  local safe = self.resource:non_raising()
   local deadline = core.now() + timeout_ms
   while true do
-    local ok, account = pcall(self.resource.get, self.resource, { id = self.account_id })
-    if ok and connected(account) then return account end
-    if not ok and not (errors.is(account, "http") and account.status == 404) then error(account, 0) end
+    local account, err = safe:get { id = self.account_id }
+    if not err and type(account) == "table" and connected(account) then return account end
+    if err and not (errors.is(err, "http") and err.status == 404) then return nil, err end
     local left = deadline - core.now()
     if left <= 0 then
-      error(errors.new { kind = "timeout", phase = "checkpoint", operation = "checkpoint:wait",
-        message = "checkpoint " .. tostring(self.type) .. " not cleared after " .. timeout_ms .. " ms" }, 0)
+      return nil, errors.new { kind = "timeout", phase = "checkpoint", operation = "checkpoint:wait",
+        message = "checkpoint " .. tostring(self.type) .. " not cleared after " .. timeout_ms .. " ms" }
     end
     client:sleep(math.min(interval_ms, left))
   end
+end
+
+--- Poll until a checkpoint that clears outside the API (`IN_APP_VALIDATION`,
+-- a scanned `QRCODE`) has cleared. Options: `timeout_ms` (default 120000),
+-- `interval_ms` (default 2000). Returns the account; raises a timeout error
+-- when the time is up (returns `nil, err` for a checkpoint of `client.safe`).
+function Checkpoint:wait(opts)
+  return resources.deliver(self.resource, wait(self, opts))
 end
 
 return M
