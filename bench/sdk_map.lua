@@ -17,12 +17,12 @@ fetch()                                          -- one warm connection, as any 
 sb:clear_faults()
 sb:fault { latency_ms = a.latency_ms, count = -1, path = "/accounts" }
 local t0 = lib.now()
-local results, errors = unipile.map(ids, fetch, { concurrency = a.concurrency })
+local results, failures = unipile.map(ids, fetch, { concurrency = a.concurrency })
 local t1 = lib.now()
 sb:clear_faults()
+for _, f in ipairs(failures) do error("request " .. f.index .. " failed: " .. tostring(f.error)) end
 local ok = 0
 for i = 1, a.n do
-  if errors[i] then error("request " .. i .. " failed: " .. tostring(errors[i])) end
   if type(results[i]) == "table" and results[i].items then ok = ok + 1 end
 end
 assert(ok == a.n, "not every request returned a page")

@@ -1,11 +1,14 @@
 --- Error objects.
--- Every failure the SDK raises is one of these, thrown with `error()`; use
--- `pcall` and look at `err.kind`:
+-- Every failure the SDK raises is one of these, thrown with `error()`. Catch
+-- them without `pcall` (which PUC Lua 5.1 cannot yield across inside
+-- `unipile.run`) through `client.safe` or a pending request's `:result()`,
+-- both returning `nil, err`; then look at `err.kind`:
 --
 -- * `usage`: bad input, found before any I/O (operation, param named);
 -- * `network`: no usable HTTP response (refused, reset, cut mid-body);
 -- * `timeout`: connect or total time limit hit (`err.phase`);
--- * `http`: the server answered 4xx/5xx (`status`, `type`, `title`, `detail`);
+-- * `http`: the server answered anything but a 2xx (`status`, `type`, `title`,
+--   `detail`; `location` for a 3xx, which is never followed);
 -- * `decode`: a 2xx answer we could not read (bad JSON, a page without its
 --   list, repeated cursor);
 -- * `limit`: an answer over one of the caller's caps (`err.limit` names
