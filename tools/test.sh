@@ -4,7 +4,7 @@
 # Ends with one line "N passed, N failed" (CI reads it).
 set -u
 cd "$(dirname "$0")/.."
-RUNTIMES=${RUNTIMES:-"lua5.4 luajit lua5.1"}
+RUNTIMES=${RUNTIMES:-"lua5.4 luajit lua5.1 lua5.2 lua5.3"}
 passed=0; failed=0
 log=build/test-logs; mkdir -p "$log"
 
