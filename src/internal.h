@@ -69,6 +69,7 @@ struct transfer {
   curl_off_t bytes;
   char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER */
   char own_error[256];          /* our reason, wins over errbuf */
+  int headers_too_large;        /* last attempt hit a header size limit */
 
   /* the outcome of the last attempt */
   CURLcode code;
@@ -115,6 +116,10 @@ void transfer_collect(transfer_t *t, CURLcode code);
 void transfer_end_output(transfer_t *t);
 void transfer_free_request(transfer_t *t);
 void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len);
+
+/* headers.c: what headers_add_line returns. */
+enum { HEADERS_OK, HEADERS_OVER_CAP, HEADERS_NO_MEMORY };
+int headers_add_line(buffer *pairs, const char *line, size_t len, size_t cap);
 
 /* json.c */
 int json_decode(lua_State *L);
