@@ -30,7 +30,7 @@ bench: deps
 	@bench/run.sh
 
 lint: deps
-	luacheck lua spec examples bin tools bench
+	luacheck lua spec examples bin tools bench fuzz
 
 clean:
 	rm -rf build build.luarocks

@@ -78,6 +78,10 @@ static inline void *compat_testudata(lua_State *L, int i, const char *name) {
 #define compat_newuserdata(L, size) lua_newuserdata((L), (size))
 #endif
 
+/* Integers as a subtype of numbers, lua_stringtonumber: 5.3 and later.
+ * Before, every number is a lua_Number (a double). */
+#define COMPAT_HAS_INTEGERS (LUA_VERSION_NUM >= 503)
+
 /* To-be-closed variables (`local m <close> = ...`) only exist in 5.4. */
 #define COMPAT_HAS_CLOSE (LUA_VERSION_NUM >= 504)
 

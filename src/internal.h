@@ -124,6 +124,10 @@ void transfer_end_output(transfer_t *t);
 void transfer_free_request(transfer_t *t);
 void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len);
 
+/* headers.c: what headers_add_line returns. */
+enum { HEADERS_OK, HEADERS_OVER_CAP, HEADERS_NO_MEMORY };
+int headers_add_line(buffer *pairs, const char *line, size_t len, size_t cap);
+
 /* json.c */
 int json_decode(lua_State *L);
 

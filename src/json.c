@@ -252,7 +252,7 @@ static void parse_number(parser *ps) {
     int64_t v = 0;
     for (; p < int_end; p++) v = v * 10 + (*p - '0');
     if (neg && v == 0) lua_pushnumber(ps->L, -0.0);
-#if LUA_VERSION_NUM >= 503
+#if COMPAT_HAS_INTEGERS
     else if (v <= LUA_MAXINTEGER) lua_pushinteger(ps->L, (lua_Integer)(neg ? -v : v));
 #endif
     else lua_pushnumber(ps->L, (lua_Number)(neg ? -v : v));
@@ -264,7 +264,7 @@ static void parse_number(parser *ps) {
   buf = len < sizeof local ? local : scratch(ps, len + 1);
   memcpy(buf, start, len);
   buf[len] = '\0';
-#if LUA_VERSION_NUM >= 503
+#if COMPAT_HAS_INTEGERS
   /* Lua's own conversion: the locale's decimal point, and an integer when
    * the value fits (19 digits), a float when it does not. */
   if (lua_stringtonumber(ps->L, buf) == 0) fail(ps, "value", "invalid number", start);

@@ -238,7 +238,7 @@ static int retryable_status(long status) {
 static long retry_delay(multi_t *m, const transfer_t *t) {
   long delay = t->backoff_ms, jitter_span;
   int i;
-  if (t->attempts > t->retries || t->sink_used || permanent_failure(t->code)) return -1;
+  if (t->attempts > t->retries || t->sink_used || t->limit || permanent_failure(t->code)) return -1;
   if (t->code == CURLE_OK) {
     if (!retryable_status(t->status) || !t->retry_unsafe) return -1;
   } else if (t->code == CURLE_OPERATION_TIMEDOUT && t->phase == PHASE_TOTAL) {

@@ -188,36 +188,21 @@ static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, reque
   t->max_bytes = opt_bytes(L, req, "max_bytes");
 }
 
-static int is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+/* The text of the error for a response whose headers pass HEADERS_CAP. */
+static void headers_cap_error(char *out, size_t size) {
+  snprintf(out, size, "response headers larger than %d bytes", HEADERS_CAP);
 }
 
-/* Keeps "name\0value\0" pairs of the final response only: every status
- * line (100 Continue, a proxy's CONNECT answer, ...) starts a new set. */
+/* Parsing is headers_add_line's (headers.c); here only what stops the
+ * transfer: returning 0 makes curl end it with WRITE_ERROR. */
 static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   transfer_t *t = (transfer_t *)ud;
-  size_t len = size * n, before;
-  const char *colon, *value, *end = p + len, *name_end;
-  if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-    buffer_reset(&t->header_pairs);
-    return len;
+  size_t len = size * n;
+  switch (headers_add_line(&t->header_pairs, p, len, HEADERS_CAP)) {
+  case HEADERS_OK: return len;
+  case HEADERS_OVER_CAP: headers_cap_error(t->own_error, sizeof t->own_error); return 0;
+  default: snprintf(t->own_error, sizeof t->own_error, "out of memory"); return 0;
   }
-  colon = memchr(p, ':', len);
-  if (colon == NULL || colon == p || memchr(p, '\0', len)) return len; /* blank line, junk */
-  if (t->header_pairs.len + len + 2 > HEADERS_CAP) return len;
-  for (name_end = colon; name_end > p && is_space(name_end[-1]); name_end--) {}
-  for (value = colon + 1; value < end && is_space(*value); value++) {}
-  while (end > value && is_space(end[-1])) end--;
-  before = t->header_pairs.len;
-  if (buffer_append(&t->header_pairs, p, (size_t)(name_end - p)) ||
-      buffer_append(&t->header_pairs, "", 1) ||
-      buffer_append(&t->header_pairs, value, (size_t)(end - value)) ||
-      buffer_append(&t->header_pairs, "", 1)) {
-    t->header_pairs.len = before; /* never leave half a pair */
-    snprintf(t->own_error, sizeof t->own_error, "out of memory");
-    return 0;
-  }
-  return len;
 }
 
 /* glibc ignores setvbuf's size unless it is given the buffer: left alone,
@@ -446,6 +431,32 @@ static int has_header(const transfer_t *t, const char *name) {
   return 0;
 }
 
+/* Did the attempt end on a header size limit, ours or curl's?  Ours is
+ * HEADERS_CAP (on_header).  curl 7.88 has two: all the headers of a
+ * response over 300 KiB end it with RECV_ERROR and a message saying so;
+ * one line over 100 KiB (CURL_MAX_HTTP_HEADER) ends it with OUT_OF_MEMORY
+ * and no more than "Out of memory", which is made clear here.  A real
+ * out-of-memory between the status line and the body reads the same. */
+static int hit_headers_limit(transfer_t *t, CURLcode code) {
+  char ours[sizeof t->own_error];
+  headers_cap_error(ours, sizeof ours);
+  if (code == CURLE_WRITE_ERROR) return strcmp(t->own_error, ours) == 0;
+  if (code == CURLE_RECV_ERROR) return strncmp(t->errbuf, "Too large response headers", 26) == 0;
+  if (code != CURLE_OUT_OF_MEMORY || t->status == 0 || t->body_started || t->own_error[0]) return 0;
+  snprintf(t->own_error, sizeof t->own_error, "response header line too large (curl takes at most %d bytes)",
+           CURL_MAX_HTTP_HEADER);
+  return 1;
+}
+
+/* The size limit a header failure hit: ours, curl's per line or curl's
+ * 300 KiB for all the headers of a response. */
+static curl_off_t header_limit_cap(const transfer_t *t, CURLcode code) {
+  if (code == CURLE_WRITE_ERROR) return HEADERS_CAP;
+  if (code == CURLE_RECV_ERROR) return 300 * 1024;
+  (void)t;
+  return CURL_MAX_HTTP_HEADER;
+}
+
 /* Reads what curl knows about the attempt that just ended. */
 void transfer_collect(transfer_t *t, CURLcode code) {
   long status = 0, request_size = 0, connects = 0;
@@ -467,6 +478,10 @@ void transfer_collect(transfer_t *t, CURLcode code) {
    * negative count for a past date: only a delay in the future counts,
    * anything else falls back to the normal backoff. */
   t->retry_after = retry_after > 0 && has_header(t, "retry-after") ? (long)retry_after : -1;
+  if (hit_headers_limit(t, code)) {
+    t->limit = "headers";
+    t->limit_cap = header_limit_cap(t, code);
+  }
   /* A reused connection reports CONNECT_TIME 0 (nothing was connected),
    * but it has a PRETRANSFER time: both at 0 means we never got a
    * connection to send on. */
@@ -570,7 +585,7 @@ static int t_result(lua_State *L) {
     lua_pushstring(L, phases[t->phase]);
     lua_setfield(L, -2, "timeout_phase");
   }
-  if (t->limit) {
+  if (t->limit && t->code != CURLE_ABORTED_BY_CALLBACK) { /* not if cancelled since */
     lua_pushstring(L, t->limit);
     lua_setfield(L, -2, "limit");
     set_integer(L, "limit_cap", (lua_Integer)t->limit_cap);

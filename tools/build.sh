@@ -1,10 +1,10 @@
 #!/bin/sh
-# Build unipile.core for one runtime: tools/build.sh lua5.4|lua5.1|luajit [asan]
+# Build unipile.core for one runtime: tools/build.sh lua5.4|lua5.3|lua5.2|lua5.1|luajit [asan]
 # Output: build/<runtime>[-asan]/unipile/core.so (path printed on stdout).
 set -e
 rt=${1:-lua5.4}
 case "$rt" in
-  lua5.4) v=5.4 ;; lua5.1) v=5.1 ;; luajit) v=jit ;;
+  lua5.4) v=5.4 ;; lua5.3) v=5.3 ;; lua5.2) v=5.2 ;; lua5.1) v=5.1 ;; luajit) v=jit ;;
   *) echo "build: unknown runtime $rt" >&2; exit 2 ;;
 esac
 dir=build/$rt

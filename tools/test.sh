@@ -1,10 +1,11 @@
 #!/bin/sh
 # The whole suite: busted under each runtime against the sandbox, the
-# LuaRocks install, an AddressSanitizer + UBSan run, and the examples.
+# LuaRocks install, an AddressSanitizer + UBSan run, the libFuzzer
+# harnesses (with clang), and the examples.
 # Ends with one line "N passed, N failed" (CI reads it).
 set -u
 cd "$(dirname "$0")/.."
-RUNTIMES=${RUNTIMES:-"lua5.4 luajit lua5.1"}
+RUNTIMES=${RUNTIMES:-"lua5.4 luajit lua5.1 lua5.2 lua5.3"}
 passed=0; failed=0
 log=build/test-logs; mkdir -p "$log"
 
@@ -66,6 +67,16 @@ if tools/build.sh lua5.4 asan >/dev/null; then
   fi
 else
   echo "FAIL asan build"; failed=$((failed + 1))
+fi
+
+echo "== libFuzzer harnesses (fuzz/, tools/fuzz.sh: 40 s each)"
+if command -v clang > /dev/null 2>&1; then
+  for h in json_decode headers url; do
+    check "fuzz-$h" tools/fuzz.sh 40 "$h"
+    grep -a -E "^(FAIL )?fuzz $h" "$log/fuzz-$h.log" | sed 's/^/     /'
+  done
+else
+  echo "   (no clang: skipped)"
 fi
 
 echo "== sandbox checks (coherence of every group, webhooks, examples)"

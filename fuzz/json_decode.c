@@ -1,0 +1,21 @@
+/*
+ * json_decode.c - libFuzzer harness: each input goes to core.json_decode
+ * (src/json.c) and to lua-cjson's decode, compared as spec/json_spec.lua
+ * compares them (spec/json_rules.lua: the same values, accepted and
+ * rejected alike, except lax numbers and raw NUL bytes).
+ */
+#include "harness.h"
+
+int json_decode(lua_State *L);
+
+static int push_decode(lua_State *L) {
+  lua_pushcfunction(L, json_decode);
+  return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static lua_State *L;
+  if (L == NULL) L = harness_state("json_decode.lua", push_decode);
+  harness_check(L, data, size);
+  return 0;
+}
