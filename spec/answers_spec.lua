@@ -7,7 +7,7 @@ local support = require "support"
 
 describe("answers that are not what they seem", function()
   local sb, client
-  before_each(function() local _ sb, _, client = support.fresh() end)
+  before_each(function() sb, client = support.reset(), support.client() end)
 
   local function fault_pages(bodies)
     for _, body in ipairs(bodies) do

@@ -88,7 +88,7 @@ end)
 
 describe("bounds against the sandbox", function()
   local sb, client
-  before_each(function() local _ sb, _, client = support.fresh() end)
+  before_each(function() sb, client = support.reset(), support.client() end)
 
   it("a request behind a long 429 hold fails within its own timeout_ms", function()
     sb:fault { method = "GET", path = "^/api/v1/accounts$", status = 429, retry_after = 20 }
