@@ -310,6 +310,7 @@ static CURLcode configure(transfer_t *t, multi_t *m, const request_view *v) {
   CURLcode rc = CURLE_OK;
   SETOPT(CURLOPT_PRIVATE, (void *)t);
   SETOPT(CURLOPT_URL, v->url);
+  SETOPT(CURLOPT_PATH_AS_IS, 1L);
   SETOPT(CURLOPT_PROTOCOLS_STR, "http,https"); /* never file://, even by mistake */
   SETOPT(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM from the resolver in a host program */
   SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
