@@ -463,10 +463,11 @@ end
 
 -- Multipart parts reach curl's mime API: names and labels become header
 -- text, and a file must be one we can read now rather than a curl failure
--- halfway through the upload. Errors name the top field ("attachments").
-local function check_parts(where, parts)
+-- halfway through the upload. Errors name `param` or else the top field
+-- ("attachments").
+local function check_parts(where, parts, fixed)
   for _, part in ipairs(parts) do
-    local param = part.name:match("^[^%[]*")
+    local param = fixed or part.name:match("^[^%[]*")
     if has_ctl(part.name) then errors.usage(where, "field name '" .. param .. "' contains CR, LF or NUL", param) end
     for label, shown in pairs { filename = "filename", type = "content_type" } do
       local v = part[label]
@@ -502,12 +503,14 @@ function Client:start_request(spec)
   local where = type(spec) == "table" and type(spec.operation) == "string" and spec.operation or "request"
   if type(spec) ~= "table" then errors.usage(where, "request needs a table", "spec") end
   check_open(self, where)
-  local body_kind
   for k, v in pairs(spec) do
     local fits = REQUEST_OPTS[k]
     if not fits then errors.usage(where, "unknown request option '" .. tostring(k) .. "'", k) end
     fits(where, k, v)
-    if k == "json" or k == "multipart" or k == "body" then
+  end
+  local body_kind
+  for _, k in ipairs { "json", "multipart", "body" } do
+    if spec[k] ~= nil then
       if body_kind then errors.usage(where, "give only one of json, multipart and body", k) end
       body_kind = k
     end
@@ -543,7 +546,7 @@ function Client:start_request(spec)
     local err, name
     parts, err, name = encode.multipart(spec.multipart, spec.json_fields, json.encode)
     if not parts then errors.usage(where, err, spec.operation and name or "multipart") end
-    check_parts(where, parts)
+    check_parts(where, parts, not spec.operation and "multipart" or nil)
   elseif spec.body ~= nil then
     body = spec.body
     if spec.content_type then headers[#headers + 1] = "Content-Type: " .. spec.content_type end
