@@ -183,6 +183,7 @@ values({ 5, "", "a\0b", "a\r\nb" }, function(v)
 end)
 probe("call unknown option", "timout_ms", LIST, list_opts("timout_ms", 5))
 probe("call options not a table", "opts", LIST, call(LIST_ID, nil, "x"))
+values({ "nope", 5, {} }, function(v) probe("call operation_id = " .. show(v), "operation_id", tostring(v), call(v)) end)
 probe("call params not a table", "params", LIST, call(LIST_ID, "x"))
 probe("call unknown param", "chatid", GET, call("ChatsController_getChat", { chatid = "x" }))
 probe("call missing path param", "chat_id", GET, call("ChatsController_getChat", {}))
@@ -310,7 +311,7 @@ describe("usage errors", function()
       for i = 1, n do b[i] = string.char(math.random(0, 255)) end
       return table.concat(b)
     end
-    if pick == 6 then return ({ print, coroutine.create(print), io.stdout })[math.random(1, 3)] end
+    if pick == 6 then return ({ function() end, coroutine.create(print), io.stdout })[math.random(1, 3)] end
     if (depth or 0) > 2 then return "leaf" end
     local t = {}
     for _ = 1, math.random(0, 3) do
@@ -328,7 +329,7 @@ describe("usage errors", function()
 
   local REQUEST_KEYS = { "method", "path", "query", "json", "multipart", "body", "content_type", "output",
     "headers", "raw", "idempotency_key", "timeout_ms", "connect_timeout_ms", "low_speed_time_ms",
-    "low_speed_limit", "retries", "max_body_bytes", "max_bytes" }
+    "low_speed_limit", "retries", "max_body_bytes", "max_bytes", "operation", "json_fields" }
   local CALL_KEYS = { "output", "headers", "timeout_ms", "connect_timeout_ms", "low_speed_time_ms",
     "low_speed_limit", "retries", "idempotency_key", "raw", "max_body_bytes", "max_bytes", "max_items", "prefetch" }
 
@@ -348,6 +349,19 @@ describe("usage errors", function()
         never_raw(function() return client:request(spec) end)
       end
     end
+  end)
+
+  it("fuzz: junk in any option of unipile.new is an error object or a client, never a raw error", function()
+    math.randomseed(20240603)
+    local keys = { "dsn", "base_url", "api_key", "verify", "ca_file", "proxy", "user_agent", "headers", "seed",
+      "timeout_ms", "connect_timeout_ms", "low_speed_limit", "low_speed_time_ms", "retries", "backoff_ms",
+      "backoff_max_ms", "retry_after_max_ms", "max_body_bytes" }
+    for _ = 1, 12 do
+      for _, key in ipairs(keys) do
+        never_raw(function() local c = new { [key] = junk() }() c:close() end)
+      end
+    end
+    assert.are.equal(0, #support.requests())
   end)
 
   it("fuzz: junk in any call option or param is an error object, never a raw error", function()
