@@ -84,7 +84,7 @@ do
   local t = deep
   for _ = 1, 40 do t.x = {} t = t.x end
 end
-values({ "x", 5, true, print, { [1] = "a", x = "b" }, { x = print }, { x = { y = coroutine.create(print) } },
+values({ "x", 5, true, print, { [1] = "a", x = "b" }, { x = print }, { x = { y = coroutine.create(function() end) } },
   { x = NAN }, { x = INF }, { [true] = 1 }, cycle, deep, { q = HUGE } }, function(v)
   probe("request query = " .. show(v), "query", "request", request(req_with("query", v)))
 end)
@@ -311,7 +311,7 @@ describe("usage errors", function()
       for i = 1, n do b[i] = string.char(math.random(0, 255)) end
       return table.concat(b)
     end
-    if pick == 6 then return ({ function() end, coroutine.create(print), io.stdout })[math.random(1, 3)] end
+    if pick == 6 then return ({ function() end, coroutine.create(function() end), io.stdout })[math.random(1, 3)] end
     if (depth or 0) > 2 then return "leaf" end
     local t = {}
     for _ = 1, math.random(0, 3) do
