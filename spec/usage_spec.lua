@@ -271,6 +271,35 @@ for _, case in ipairs(closed_calls) do
   end)
 end
 
+-- The C core refuses what the Lua layer refuses first, for callers of
+-- unipile.core itself: a NUL would cut the file path ("a\0b" uploads "a"),
+-- and fopen() on a FIFO would block forever.
+describe("core multipart backstop", function()
+  local core = require "unipile.core"
+  local cases = {
+    { "a file path with NUL", function() return FILE .. "\0/etc/shadow" end, "NUL" },
+    { "a directory", function() return "/tmp" end, "not a regular file" },
+    { "a FIFO", function()
+      local path = os.tmpname()
+      os.remove(path)
+      assert(os.execute("mkfifo " .. path))
+      return path
+    end, "not a regular file" },
+  }
+  for _, case in ipairs(cases) do
+    it("multi:add refuses " .. case[1], function()
+      local m = core.multi {}
+      local path = case[2]()
+      local ok, err = pcall(m.add, m, { url = "http://127.0.0.1:9/", method = "POST",
+        parts = { { name = "f", file = path } } })
+      if case[1] == "a FIFO" then os.remove(path) end
+      m:close()
+      assert.is_false(ok)
+      assert.matches(case[3], tostring(err), 1, true)
+    end)
+  end
+end)
+
 describe("usage errors", function()
   local client
   before_each(function()

@@ -70,8 +70,13 @@ end
 
 function check.any() end
 
-function check.text(where, name, v)
+function check.string(where, name, v)
   if type(v) ~= "string" then bad(where, name, "a string", v) end
+end
+
+-- A string that reaches C or a header line.
+function check.text(where, name, v)
+  check.string(where, name, v)
   if has_ctl(v) then errors.usage(where, "'" .. name .. "' contains CR, LF or NUL", name) end
 end
 
@@ -419,9 +424,7 @@ end
 -- options combine is checked in start_request).
 local REQUEST_OPTS = {
   method = check_method, path = check.any, query = check.table, json = check.any,
-  multipart = check.table, body = function(where, name, v)
-    if type(v) ~= "string" then bad(where, name, "a string", v) end
-  end,
+  multipart = check.table, body = check.string,
   content_type = check.text, output = check_output, headers = check.table, raw = check.boolean,
   idempotency_key = function(where, name, key)
     check.text(where, name, key)
