@@ -658,9 +658,7 @@ end
 
 local function lookup(operation_id)
   local op = registry.by_id[operation_id]
-  if not op then
-    errors.usage(tostring(operation_id), "unknown operation '" .. tostring(operation_id) .. "'", "operation_id")
-  end
+  if not op then errors.usage(tostring(operation_id), "unknown operation '" .. tostring(operation_id) .. "'") end
   return op, op.group .. ":" .. op.name .. " (" .. op.id .. ")"
 end
 
