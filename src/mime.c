@@ -37,16 +37,20 @@ static const char *part_label(lua_State *L, int part, int i, const char *key) {
   return s;
 }
 
-/* A missing or unreadable file is reported now, as a Lua error from
- * multi:add, rather than as a curl read error halfway through the upload. */
+/* A missing or unreadable file, a directory, a FIFO or a socket is
+ * reported now, as a Lua error from multi:add, rather than as a curl read
+ * error halfway through the upload (or a hang).  stat() first: fopen() on
+ * a FIFO would block.  Character devices pass (/dev/null is an empty
+ * file); the Lua layer refuses the ones that never end (/dev/zero). */
 static void check_readable(lua_State *L, int i, const char *path) {
   struct stat st;
-  FILE *f = fopen(path, "rb");
-  int err = errno;
-  if (f == NULL) luaL_error(L, "req.parts[%d]: cannot open file '%s': %s", i, path, strerror(err));
-  err = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+  FILE *f;
+  if (stat(path, &st) != 0) luaL_error(L, "req.parts[%d]: cannot open file '%s': %s", i, path, strerror(errno));
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    luaL_error(L, "req.parts[%d]: '%s' is not a regular file", i, path);
+  if ((f = fopen(path, "rb")) == NULL)
+    luaL_error(L, "req.parts[%d]: cannot open file '%s': %s", i, path, strerror(errno));
   fclose(f);
-  if (err) luaL_error(L, "req.parts[%d]: '%s' is a directory", i, path);
 }
 
 static void add_part(lua_State *L, curl_mime *mime, int part, int i) {
@@ -61,6 +65,7 @@ static void add_part(lua_State *L, curl_mime *mime, int part, int i) {
   CURLcode rc;
   if (name == NULL) luaL_error(L, "req.parts[%d].name is required", i);
   if ((data == NULL) == (file == NULL)) luaL_error(L, "req.parts[%d] needs exactly one of data or file", i);
+  /* curl takes the path as a C string: "a\0b" would upload "a". */
   if (file && strlen(file) != file_len) luaL_error(L, "req.parts[%d].file contains a NUL byte", i);
   if (file) check_readable(L, i, file);
   if ((p = curl_mime_addpart(mime)) == NULL) luaL_error(L, "out of memory");

@@ -55,7 +55,74 @@ local DEFAULTS = {
   max_body_bytes = 64 * 1024 * 1024, -- any answer held in memory, after decompression
 }
 
-local function has_crlf(s) return s:find("[\r\n]") ~= nil end
+-- The C side cuts strings at a NUL: "/etc/hostname\0/etc/shadow" would
+-- upload /etc/hostname. CR and LF would forge header lines.
+local function has_ctl(s) return s:find("[%z\r\n]") ~= nil end
+
+-- Longest URL sent (servers and proxies answer 414 well before 10 MB).
+local MAX_URL = 16384
+local MAX_MS = 2147483647        -- what curl takes as a long on every platform
+local MAX_BYTES = 2 ^ 53
+
+-- Option checkers: `check.x(where, name, value)` raises a usage error
+-- naming `name` unless `value` fits. Values are never put in messages
+-- (one of them is the API key).
+local check = {}
+
+local function bad(where, name, want, v)
+  errors.usage(where, "'" .. tostring(name) .. "' must be " .. want .. ", got " .. type(v), name)
+end
+
+function check.any() end
+
+function check.string(where, name, v)
+  if type(v) ~= "string" then bad(where, name, "a string", v) end
+end
+
+-- A string that reaches C or a header line.
+function check.text(where, name, v)
+  check.string(where, name, v)
+  if has_ctl(v) then errors.usage(where, "'" .. name .. "' contains CR, LF or NUL", name) end
+end
+
+function check.boolean(where, name, v)
+  if type(v) ~= "boolean" then bad(where, name, "a boolean", v) end
+end
+
+function check.number(where, name, v)
+  if type(v) ~= "number" or v ~= v then bad(where, name, "a number", v) end
+end
+
+function check.table(where, name, v)
+  if type(v) ~= "table" then bad(where, name, "a table", v) end
+end
+
+-- Milliseconds and rates: any number curl can take (NaN and inf fail both tests).
+function check.ms(where, name, v)
+  if type(v) ~= "number" or not (v >= 0 and v <= MAX_MS) then
+    bad(where, name, "a number from 0 to " .. MAX_MS, v)
+  end
+end
+
+function check.count(where, name, v)
+  if type(v) ~= "number" or not (v >= 0 and v <= MAX_MS) or v ~= math.floor(v) then
+    bad(where, name, "an integer from 0 to " .. MAX_MS, v)
+  end
+end
+
+function check.bytes(where, name, v)
+  if type(v) ~= "number" or not (v >= 1 and v <= MAX_BYTES) or v ~= math.floor(v) then
+    bad(where, name, "an integer >= 1 (bytes)", v)
+  end
+end
+
+-- The number options of the client, also accepted per request and per call.
+local NUMBER_OPTS = {
+  timeout_ms = check.ms, connect_timeout_ms = check.ms,
+  low_speed_limit = check.ms, low_speed_time_ms = check.ms,
+  retries = check.count, backoff_ms = check.ms, backoff_max_ms = check.ms,
+  retry_after_max_ms = check.ms, max_body_bytes = check.bytes, max_bytes = check.bytes,
+}
 
 --- Resolve the base URL: `host:port` or a URL; no path → `/api/v1`
 -- appended; a path (`/api/v1`, `/v1`, ...) is used as given.
@@ -81,30 +148,45 @@ local function user_agent(extra)
 end
 M.user_agent = user_agent
 
+-- The options of `unipile.new` besides the DEFAULTS keys, with their checks.
+local NEW_OPTS = {
+  dsn = check.text, base_url = check.text, api_key = check.text,
+  verify = check.boolean, ca_file = check.text, proxy = check.text,
+  user_agent = check.text, headers = check.table, seed = check.number,
+}
+
+-- Every given option of `unipile.new` is known and of the right type.
+local function check_new_opts(opts)
+  for k, v in pairs(opts) do
+    local fits = NEW_OPTS[k] or (DEFAULTS[k] ~= nil and NUMBER_OPTS[k])
+    if not fits then errors.usage("unipile.new", "unknown option '" .. tostring(k) .. "'", k) end
+    fits("unipile.new", k, v)
+  end
+end
+
 --- Make a client. Options: `dsn` (or `base_url`), `api_key`, the timeouts
 -- in milliseconds (`timeout_ms`, `connect_timeout_ms`, `low_speed_time_ms`,
 -- `low_speed_limit`), `retries`, `backoff_ms`, `backoff_max_ms`,
--- `retry_after_max_ms`, `verify` (TLS, default true), `ca_file`, `proxy`,
--- `user_agent` (appended), `headers` (extra headers on every request).
+-- `retry_after_max_ms`, `max_body_bytes` (largest response body kept in
+-- memory, default 64 MiB), `verify` (TLS, default true), `ca_file`, `proxy`,
+-- `user_agent` (appended), `headers` (extra headers on every request),
+-- `seed` (retry jitter). Unknown options are usage errors.
 -- `dsn` and `api_key` default to `UNIPILE_DSN` and `UNIPILE_API_KEY`.
 function M.new(opts)
   opts = opts or {}
-  if type(opts) ~= "table" then errors.usage("unipile.new", "options must be a table") end
+  if type(opts) ~= "table" then errors.usage("unipile.new", "options must be a table", "opts") end
+  check_new_opts(opts)
   local base, err = M.parse_base(opts.dsn or opts.base_url or os.getenv("UNIPILE_DSN"))
   if not base then errors.usage("unipile.new", err, "dsn") end
   local key = opts.api_key or os.getenv("UNIPILE_API_KEY")
   if type(key) ~= "string" or key == "" then
     errors.usage("unipile.new", "missing api_key (pass api_key or set UNIPILE_API_KEY)", "api_key")
   end
-  if has_crlf(key) then errors.usage("unipile.new", "api_key contains CR or LF", "api_key") end
+  check.text("unipile.new", "api_key", key)
 
   local self = setmetatable({ base = base }, Client)
   for k, v in pairs(DEFAULTS) do
-    local given = opts[k]
-    if given ~= nil and (type(given) ~= "number" or given < 0) then
-      errors.usage("unipile.new", "'" .. k .. "' must be a number >= 0", k)
-    end
-    self[k] = given or v
+    self[k] = opts[k] or v
   end
   self.verify = opts.verify ~= false
   self.ca_file, self.proxy = opts.ca_file, opts.proxy
@@ -144,8 +226,14 @@ end
 --- Release the connections now (also done by the garbage collector).
 function Client:close()
   if self.multi then self.multi:close() end
+  self.closed = true
 end
 Client.__close = Client.close
+
+-- After close every request is a usage error (not "multi is closed" from C).
+local function check_open(client, where)
+  if rawget(client, "closed") then errors.usage(where, "client is closed") end
+end
 
 --- Validate and format extra headers: a map or an array of {name, value}.
 function M.header_lines(headers, where)
@@ -154,17 +242,24 @@ function M.header_lines(headers, where)
   if type(headers) ~= "table" then errors.usage(where, "headers must be a table", "headers") end
   local function add(name, value)
     if type(name) ~= "string" or not name:match("^[!#$%%&'*+.^_`|~%w-]+$") then
-      errors.usage(where, "invalid header name '" .. tostring(name) .. "'", "headers")
+      errors.usage(where, "invalid header name '" .. tostring(name):gsub("%c", "?") .. "'", "headers")
     end
     value = encode.scalar(value)
     if not value then errors.usage(where, "header '" .. name .. "' needs a string value", "headers") end
-    if has_crlf(value) then errors.usage(where, "header '" .. name .. "' contains CR or LF", "headers") end
+    if has_ctl(value) then errors.usage(where, "header '" .. name .. "' contains CR, LF or NUL", "headers") end
     lines[#lines + 1] = name .. ": " .. value
   end
   if encode.is_array(headers) then
-    for _, pair in ipairs(headers) do add(pair[1], pair[2]) end
+    for i, pair in ipairs(headers) do
+      if type(pair) ~= "table" then
+        errors.usage(where, "headers[" .. i .. "] must be a {name, value} pair", "headers")
+      end
+      add(pair[1], pair[2])
+    end
   else
-    for _, name in ipairs((encode.sorted_keys(headers))) do add(name, headers[name]) end
+    local names, key = encode.sorted_keys(headers)
+    if not names then errors.usage(where, "header name " .. tostring(key) .. " is not a string", "headers") end
+    for _, name in ipairs(names) do add(name, headers[name]) end
   end
   return lines
 end
@@ -342,26 +437,108 @@ function Client:start(spec)
   return setmetatable({ client = self, transfer = transfer, spec = spec }, Pending)
 end
 
-local REQUEST_OPTS = {
-  method = true, path = true, query = true, json = true, multipart = true, body = true,
-  content_type = true, output = true, headers = true, raw = true, idempotency_key = true,
-  timeout_ms = true, connect_timeout_ms = true, low_speed_time_ms = true, low_speed_limit = true,
-  retries = true, operation = true, json_fields = true, max_body_bytes = true, max_bytes = true,
-}
-
-local function check_output(where, output)
+local function check_output(where, name, output)
   local t = type(output)
-  if output ~= nil and t ~= "string" and t ~= "function" then
-    errors.usage(where, "output must be a file path or a function", "output")
+  if t == "function" then return end
+  if t ~= "string" or output == "" then errors.usage(where, "output must be a file path or a function", name) end
+  check.text(where, name, output)
+end
+
+local function check_method(where, name, method)
+  if type(method) ~= "string" or not method:match("^%a+$") then
+    errors.usage(where, "method must be an HTTP method name such as \"GET\"", name)
   end
 end
 
-local function check_files(where, parts)
+-- Marks a request spec built by start_call, whose path segments come from
+-- encode.path: there "%2E" is a value made of dots, sent as data.
+-- A table key, so no caller can set it by accident.
+local BUILT_PATH = {}
+
+-- A raw path stays under the configured prefix: no "." or ".." segment
+-- (also as %2E, which servers decode before resolving), and no empty one.
+local function check_path(where, path, built)
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" or path:find("[%s%c?#]") then
+    errors.usage(where, "path must be an absolute API path without query, spaces or control characters", "path")
+  end
+  if #path > MAX_URL then errors.usage(where, "path is longer than " .. MAX_URL .. " bytes", "path") end
+  if path:find("//", 1, true) then errors.usage(where, "path has an empty segment ('//')", "path") end
+  for seg in path:gmatch("[^/]+") do
+    local dots = built and seg or seg:gsub("%%2[Ee]", ".")
+    if dots == "." or dots == ".." then
+      errors.usage(where, "path has a '" .. seg .. "' segment, which would leave the API prefix", "path")
+    end
+  end
+end
+
+-- Every option of `request`, with the check of its value alone (how the
+-- options combine is checked in start_request).
+local REQUEST_OPTS = {
+  method = check_method, path = check.any, query = check.table, json = check.any,
+  multipart = check.table, body = check.string,
+  content_type = check.text, output = check_output, headers = check.table, raw = check.boolean,
+  idempotency_key = function(where, name, key)
+    check.text(where, name, key)
+    if #key < 1 or #key > 255 then errors.usage(where, "idempotency_key must be 1 to 255 characters", name) end
+  end,
+  operation = check.text, json_fields = check.table, [BUILT_PATH] = check.any,
+}
+for _, name in ipairs { "timeout_ms", "connect_timeout_ms", "low_speed_time_ms", "low_speed_limit",
+    "retries", "max_body_bytes", "max_bytes" } do
+  REQUEST_OPTS[name] = NUMBER_OPTS[name]
+end
+
+-- The param to name when a JSON body fails to encode: for a call, the
+-- top-level field that fails alone; for a raw request, "json".
+local function json_culprit(spec)
+  if spec.operation and type(spec.json) == "table" then
+    for k, v in pairs(spec.json) do
+      if not pcall(json.encode, { [k] = v }) then return k end
+    end
+  end
+  return "json"
+end
+
+-- A regular file we can read. io.open also opens a directory (reading it
+-- then fails) and blocks on a FIFO, so stat() comes first; a device has no
+-- end where its size says (/dev/zero would be an endless upload).
+local function readable_file(path)
+  local kind = core.file_kind(path)
+  if kind ~= "file" and kind ~= "char" then return false end
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local size = f:seek("end")
+  local data, err
+  if size then
+    f:seek("set", size)
+    data, err = f:read(1)
+  end
+  f:close()
+  return size ~= nil and data == nil and err == nil
+end
+
+-- Multipart parts reach curl's mime API: names and labels become header
+-- text, and a file must be one we can read now rather than a curl failure
+-- halfway through the upload. Errors name `param` or else the top field
+-- ("attachments").
+local function check_parts(where, parts, fixed)
   for _, part in ipairs(parts) do
-    if part.file then
-      local f = io.open(part.file, "rb")
-      if not f then errors.usage(where, "cannot read file '" .. part.file .. "' for '" .. part.name .. "'", part.name) end
-      f:close()
+    local param = fixed or part.name:match("^[^%[]*")
+    if has_ctl(part.name) then errors.usage(where, "field name '" .. param .. "' contains CR, LF or NUL", param) end
+    for label, shown in pairs { filename = "filename", type = "content_type" } do
+      local v = part[label]
+      if v ~= nil and (type(v) ~= "string" or has_ctl(v)) then
+        errors.usage(where, "the " .. shown .. " of '" .. param .. "' must be a string without CR, LF or NUL", param)
+      end
+    end
+    local file = part.file
+    if file ~= nil then
+      if type(file) ~= "string" or file == "" or file:find("%z") then
+        errors.usage(where, "the file of '" .. param .. "' must be a path without NUL", param)
+      end
+      if not readable_file(file) then
+        errors.usage(where, "cannot read file '" .. file .. "' for '" .. param .. "' (not a readable regular file)", param)
+      end
     end
   end
 end
@@ -379,52 +556,59 @@ end
 -- `:wait()` gives the response (inside `unipile.run`, other tasks run
 -- while it waits).
 function Client:start_request(spec)
-  local where = spec and spec.operation or "request"
-  if type(spec) ~= "table" then errors.usage(where, "request needs a table") end
-  for k in pairs(spec) do
-    if not REQUEST_OPTS[k] then errors.usage(where, "unknown request option '" .. tostring(k) .. "'", k) end
+  local where = type(spec) == "table" and type(spec.operation) == "string" and spec.operation or "request"
+  if type(spec) ~= "table" then errors.usage(where, "request needs a table", "spec") end
+  check_open(self, where)
+  for k, v in pairs(spec) do
+    local fits = REQUEST_OPTS[k]
+    if not fits then errors.usage(where, "unknown request option '" .. tostring(k) .. "'", k) end
+    fits(where, k, v)
+  end
+  local body_kind
+  for _, k in ipairs { "json", "multipart", "body" } do
+    if spec[k] ~= nil then
+      if body_kind then errors.usage(where, "give only one of json, multipart and body", k) end
+      body_kind = k
+    end
+  end
+  if spec.content_type ~= nil and body_kind ~= "body" then
+    errors.usage(where, "content_type goes with body (json and multipart set their own)", "content_type")
+  end
+  if spec.max_bytes ~= nil and spec.output == nil then
+    errors.usage(where, "max_bytes limits an output download; use max_body_bytes otherwise", "max_bytes")
   end
   local method = (spec.method or "GET"):upper()
-  if not method:match("^%u+$") then errors.usage(where, "invalid method", "method") end
   local path = spec.path
-  if type(path) ~= "string" or path:sub(1, 1) ~= "/" or path:find("[%s?#]") then
-    errors.usage(where, "path must be an absolute API path without query or spaces", "path")
-  end
-  check_output(where, spec.output)
+  check_path(where, path, spec[BUILT_PATH])
   local url = self:url_for(path)
   if spec.query ~= nil then
-    if type(spec.query) ~= "table" then errors.usage(where, "query must be a table", "query") end
-    local qs, err = encode.query(spec.query)
-    if not qs then errors.usage(where, err, "query") end
+    local qs, err, name = encode.query(spec.query)
+    if not qs then errors.usage(where, err, spec.operation and name or "query") end
     if qs ~= "" then url = url .. "?" .. qs end
+  end
+  if #url > MAX_URL then
+    errors.usage(where, "the URL would be longer than " .. MAX_URL .. " bytes", spec.query and "query" or "path")
   end
   local headers = M.header_lines(spec.headers, where)
   local body, parts
   if spec.json ~= nil then
     local ok, encoded = pcall(json.encode, spec.json)
-    if not ok then errors.usage(where, "body cannot be encoded as JSON: " .. tostring(encoded), "json") end
+    if not ok then
+      errors.usage(where, "body cannot be encoded as JSON: " .. tostring(encoded), json_culprit(spec))
+    end
     body = encoded
     headers[#headers + 1] = "Content-Type: application/json"
   elseif spec.multipart ~= nil then
-    if type(spec.multipart) ~= "table" then errors.usage(where, "multipart must be a table", "multipart") end
-    local err
-    parts, err = encode.multipart(spec.multipart, spec.json_fields, json.encode)
-    if not parts then errors.usage(where, err, "multipart") end
-    check_files(where, parts)
+    local err, name
+    parts, err, name = encode.multipart(spec.multipart, spec.json_fields, json.encode)
+    if not parts then errors.usage(where, err, spec.operation and name or "multipart") end
+    check_parts(where, parts, not spec.operation and "multipart" or nil)
   elseif spec.body ~= nil then
-    if type(spec.body) ~= "string" then errors.usage(where, "body must be a string", "body") end
     body = spec.body
-    if spec.content_type then
-      if has_crlf(spec.content_type) then errors.usage(where, "content_type contains CR or LF", "content_type") end
-      headers[#headers + 1] = "Content-Type: " .. spec.content_type
-    end
+    if spec.content_type then headers[#headers + 1] = "Content-Type: " .. spec.content_type end
   end
   if spec.idempotency_key ~= nil then
-    local key = spec.idempotency_key
-    if type(key) ~= "string" or #key < 1 or #key > 255 or has_crlf(key) then
-      errors.usage(where, "idempotency_key must be 1 to 255 characters without CR/LF", "idempotency_key")
-    end
-    headers[#headers + 1] = "Idempotency-Key: " .. key
+    headers[#headers + 1] = "Idempotency-Key: " .. spec.idempotency_key
   end
   return self:start {
     url = url, method = method, headers = headers, body = body, parts = parts,
@@ -434,11 +618,37 @@ function Client:start_request(spec)
 end
 
 -- Options that belong to the call, not to the API (second argument of call).
+-- Each maps to the check of its value (the request's own, or the pager's).
 local CALL_OPTS = {
-  output = true, headers = true, timeout_ms = true, connect_timeout_ms = true,
-  low_speed_time_ms = true, low_speed_limit = true, retries = true,
-  idempotency_key = true, raw = true, max_body_bytes = true, max_bytes = true,
+  max_items = function(where, name, v)
+    if type(v) ~= "number" or not (v >= 1 and v <= MAX_BYTES) or v ~= math.floor(v) then
+      errors.usage(where, "'max_items' must be a positive integer", name)
+    end
+  end,
+  prefetch = check.boolean,
 }
+for _, name in ipairs { "output", "headers", "timeout_ms", "connect_timeout_ms", "low_speed_time_ms",
+    "low_speed_limit", "retries", "idempotency_key", "raw", "max_body_bytes", "max_bytes" } do
+  CALL_OPTS[name] = REQUEST_OPTS[name]
+end
+
+-- Per-call options, before any request (also for each/pages, whose
+-- requests start later, inside the iterator).
+local function check_call_opts(op, where, opts)
+  if type(opts) ~= "table" then errors.usage(where, "options must be a table", "opts") end
+  for k, v in pairs(opts) do
+    local fits = CALL_OPTS[k]
+    if not fits then errors.usage(where, "unknown option '" .. tostring(k) .. "'", k) end
+    fits(where, k, v)
+  end
+  if opts.idempotency_key ~= nil and not op.idempotency then
+    errors.usage(where, "this operation does not take an Idempotency-Key", "idempotency_key")
+  end
+  M.header_lines(opts.headers, where)
+  if opts.max_bytes ~= nil and opts.output == nil then
+    errors.usage(where, "max_bytes limits an output download; use max_body_bytes otherwise", "max_bytes")
+  end
+end
 
 local function place_value(op, where, name, value, out)
   local place = op.where[name]
@@ -454,7 +664,7 @@ end
 function M.split_params(op, params, where)
   local out = { path = {}, query = {}, body = {} }
   if params == nil then params = {} end
-  if type(params) ~= "table" then errors.usage(where, "params must be a table") end
+  if type(params) ~= "table" then errors.usage(where, "params must be a table", "params") end
   for name, value in pairs(params) do
     if (name == "query" or name == "body") and type(value) == "table" and not op.where[name] then
       for k, v in pairs(value) do
@@ -481,6 +691,15 @@ function M.split_params(op, params, where)
       errors.usage(where, "path parameter '" .. name .. "' must be a string or number", name)
     end
   end
+  -- A value that alone exceeds the URL bound is named here; the whole URL
+  -- is checked again once encoded.
+  for _, place in ipairs { "path", "query" } do
+    for name, v in pairs(out[place]) do
+      if type(v) == "string" and #v > MAX_URL then
+        errors.usage(where, "'" .. name .. "' would make the URL longer than " .. MAX_URL .. " bytes", name)
+      end
+    end
+  end
   if op.max_limit and out.query.limit ~= nil then
     local limit = out.query.limit
     if type(limit) ~= "number" or limit ~= math.floor(limit) or limit < 1 or limit > op.max_limit then
@@ -501,14 +720,17 @@ end
 function Client:paginate(operation_id, params, opts)
   local op, where = lookup(operation_id)
   if not op.paginated then errors.usage(where, "operation is not paginated") end
+  check_open(self, where)
   params, opts = params or {}, opts or {}
-  local check = {}
-  for k, v in pairs(params) do if k ~= "prefetch" then check[k] = v end end
-  M.split_params(op, check, where)
-  local max_items = params.max_items or opts.max_items
-  if max_items ~= nil and (type(max_items) ~= "number" or max_items < 1 or max_items ~= math.floor(max_items)) then
-    errors.usage(where, "'max_items' must be a positive integer", "max_items")
+  if type(params) ~= "table" then errors.usage(where, "params must be a table", "params") end
+  check_call_opts(op, where, opts)
+  local plain = {}
+  for k, v in pairs(params) do if k ~= "prefetch" then plain[k] = v end end
+  M.split_params(op, plain, where)
+  for _, name in ipairs { "max_items", "prefetch" } do
+    if params[name] ~= nil then CALL_OPTS[name](where, name, params[name]) end
   end
+  local max_items = params.max_items or opts.max_items
   local first = {}
   for k, v in pairs(params) do if k ~= "max_items" and k ~= "prefetch" then first[k] = v end end
   if max_items and first.limit == nil and op.max_limit then first.limit = math.min(max_items, op.max_limit) end
@@ -543,16 +765,9 @@ end
 -- returns what `call` would (or raises).
 function Client:start_call(operation_id, params, opts)
   local op, where = lookup(operation_id)
+  check_open(self, where)
   opts = opts or {}
-  if type(opts) ~= "table" then errors.usage(where, "options must be a table") end
-  for k in pairs(opts) do
-    if not CALL_OPTS[k] and k ~= "max_items" and k ~= "prefetch" then
-      errors.usage(where, "unknown option '" .. tostring(k) .. "'", k)
-    end
-  end
-  if opts.idempotency_key ~= nil and not op.idempotency then
-    errors.usage(where, "this operation does not take an Idempotency-Key", "idempotency_key")
-  end
+  check_call_opts(op, where, opts)
   local values = M.split_params(op, params, where)
   local spec = {
     operation = where, method = op.method, path = encode.path(op.path, values.path),
@@ -561,7 +776,7 @@ function Client:start_call(operation_id, params, opts)
     connect_timeout_ms = opts.connect_timeout_ms, retries = opts.retries,
     low_speed_time_ms = opts.low_speed_time_ms, low_speed_limit = opts.low_speed_limit,
     idempotency_key = opts.idempotency_key, raw = opts.raw or op.response == "binary",
-    max_body_bytes = opts.max_body_bytes, max_bytes = opts.max_bytes,
+    max_body_bytes = opts.max_body_bytes, max_bytes = opts.max_bytes, [BUILT_PATH] = true,
   }
   if op.body == "json" then
     spec.json = values.body

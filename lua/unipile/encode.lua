@@ -43,21 +43,27 @@ local function sorted_keys(t)
 end
 M.sorted_keys = sorted_keys
 
+-- Deeper nesting is a mistake (or a cycle), not a request.
+local MAX_DEPTH = 32
+
 -- Walk a value into (name, scalar) pairs: arrays repeat the name, maps
 -- nest with brackets. `leaf(name, v)` may claim a value (file parts) first.
-local function flatten(name, v, emit, leaf)
+-- Errors are nil, a message.
+local function flatten(name, v, emit, leaf, depth)
   if leaf and leaf(name, v) then return true end
   if type(v) == "table" then
+    depth = (depth or 0) + 1
+    if depth > MAX_DEPTH then return nil, "'" .. name .. "' is nested more than " .. MAX_DEPTH .. " levels deep" end
     if is_array(v) then
       for _, item in ipairs(v) do
-        local ok, err = flatten(name, item, emit, leaf)
+        local ok, err = flatten(name, item, emit, leaf, depth)
         if not ok then return nil, err end
       end
     else
       local keys, bad = sorted_keys(v)
       if not keys then return nil, "key " .. tostring(bad) .. " of '" .. name .. "' is not a string" end
       for _, k in ipairs(keys) do
-        local ok, err = flatten(name .. "[" .. k .. "]", v[k], emit, leaf)
+        local ok, err = flatten(name .. "[" .. k .. "]", v[k], emit, leaf, depth)
         if not ok then return nil, err end
       end
     end
@@ -70,25 +76,34 @@ local function flatten(name, v, emit, leaf)
 end
 
 --- Encode a table of query params; returns the string (no leading "?") or
--- nil and an error message. Keys are sorted so URLs are reproducible.
+-- nil, an error message and the top-level name at fault. Keys are sorted
+-- so URLs are reproducible.
 function M.query(params)
   local keys, bad = sorted_keys(params)
-  if not keys then return nil, "query key " .. tostring(bad) .. " is not a string" end
+  if not keys then return nil, "query key " .. tostring(bad) .. " is not a string", bad end
   local out = {}
   local function emit(name, text) out[#out + 1] = escape(name) .. "=" .. escape(text) end
   for _, k in ipairs(keys) do
     local ok, err = flatten(k, params[k], emit)
-    if not ok then return nil, err end
+    if not ok then return nil, err, k end
   end
   return table.concat(out, "&")
 end
 
+-- One path segment. A segment made only of dots ("." or "..") is a dot
+-- segment to curl, proxies and servers, which remove it (RFC 3986 5.2.4)
+-- and so send the call to another operation: its dots go percent-encoded.
+local function segment(v)
+  local text = escape(assert(M.scalar(v)))
+  if text:find("^%.+$") then return (text:gsub("%.", "%%2E")) end
+  return text
+end
+M.segment = segment
+
 --- Fill `{name}` placeholders of an operation path, each value as one
 -- percent-encoded segment.
 function M.path(template, values)
-  return (template:gsub("{([^}]+)}", function(name)
-    return escape(assert(M.scalar(values[name])))
-  end))
+  return (template:gsub("{([^}]+)}", function(name) return segment(values[name]) end))
 end
 
 -- Fields whose string values are file paths, and tables describing a file.
@@ -109,7 +124,8 @@ local function file_part(name, v)
 end
 
 --- Multipart parts for curl's mime API from a flat field table; returns an
--- array of `{name, data|file, filename, type}` or nil and a message.
+-- array of `{name, data|file, filename, type}` or nil, a message and the
+-- top-level field at fault.
 -- `json_fields` (set) names fields sent as JSON text (email address lists).
 function M.multipart(fields, json_fields, json_encode)
   local parts, failure = {}, nil
@@ -117,7 +133,10 @@ function M.multipart(fields, json_fields, json_encode)
   local function leaf(name, v)
     local top = name:match("^[^%[]+")
     if json_fields and json_fields[top] and name == top then
-      parts[#parts + 1] = { name = name, data = type(v) == "string" and v or json_encode(v) }
+      local ok, text = true, v
+      if type(v) ~= "string" then ok, text = pcall(json_encode, v) end
+      if not ok then failure = failure or ("'" .. name .. "' cannot be encoded as JSON: " .. tostring(text)) return true end
+      parts[#parts + 1] = { name = name, data = text }
       return true
     end
     local part, err = file_part(name, v)
@@ -129,12 +148,12 @@ function M.multipart(fields, json_fields, json_encode)
     end
   end
   local keys, bad = sorted_keys(fields)
-  if not keys then return nil, "field " .. tostring(bad) .. " is not a string" end
+  if not keys then return nil, "field " .. tostring(bad) .. " is not a string", bad end
   for _, k in ipairs(keys) do
     local ok, err = flatten(k, fields[k], emit, leaf)
-    if not ok then return nil, err end
+    if not ok then return nil, err, k end
+    if failure then return nil, failure, k end
   end
-  if failure then return nil, failure end
   return parts
 end
 
