@@ -62,6 +62,14 @@ describe("sleep", function()
     end)
   end
 
+  it("a closed client still sleeps, without touching its closed handles", function()
+    local c = support.client()
+    c:close()
+    local t0 = support.now()
+    c:sleep(30)
+    assert.is_true(support.now() - t0 >= 0.025)
+  end)
+
   it("core.sleep returns at once for NaN and minus infinity", function()
     local t0 = support.now()
     core.sleep(0 / 0)

@@ -219,7 +219,8 @@ function Client:sleep(ms)
   while true do
     local left = deadline - core.now()
     if left <= 0 then return end
-    if self.multi:pending() > 0 then self.multi:perform(left) else core.sleep(left) end
+    -- a closed client has nothing in flight: a plain sleep
+    if not rawget(self, "closed") and self.multi:pending() > 0 then self.multi:perform(left) else core.sleep(left) end
   end
 end
 
