@@ -24,7 +24,8 @@ demo: build
 docs: deps
 	@rm -rf build/docs-src build/docs && mkdir -p build/docs-src
 	@$(LUA_ENV) $(LUA) tools/gen_docs.lua build/docs-src
-	@ldoc -q . && echo "docs: build/docs/index.html"
+	@# under 5.1: lua-any would pick 5.2, and Debian builds lua-markdown for 5.1 only
+	@lua5.1 /usr/bin/ldoc -q . && echo "docs: build/docs/index.html"
 
 bench: deps
 	@bench/run.sh

@@ -96,7 +96,8 @@ struct multi {
   int closed;
   transfer_t *active;           /* waiting and running transfers */
   int nactive;
-  int64_t paused_until;         /* monotonic ms */
+  int64_t paused_until;         /* no start before this (pause or 429), monotonic ms */
+  int64_t held_until;           /* the part of it a 429 Retry-After asked for */
   uint64_t rng;                 /* jitter PRNG state, never 0 */
   struct curl_slist *headers;   /* sent on every request */
   char *user_agent;

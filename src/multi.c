@@ -98,9 +98,9 @@ void multi_cancel(lua_State *L, transfer_t *t) {
   else cancel_now(L, m, t, "cancelled");
 }
 
-/* Seconds (rounded up) until the queue hold ends, or 0. */
+/* Seconds (rounded up) until the 429 hold ends, or 0. */
 static long hold_left_s(const multi_t *m, int64_t now) {
-  return m->paused_until > now ? (long)((m->paused_until - now + 999) / 1000) : 0;
+  return m->held_until > now ? (long)((m->held_until - now + 999) / 1000) : 0;
 }
 
 /* The request's budget ran out before it could start (or it may not wait
@@ -117,20 +117,22 @@ static void expire(lua_State *L, multi_t *m, transfer_t *t, int64_t now) {
       snprintf(t->own_error, sizeof t->own_error,
                "not sent: the queue is held %ld s by a 429 Retry-After and retries = 0", left);
     else
-      snprintf(t->own_error, sizeof t->own_error,
-               "not sent within timeout_ms (%ld ms): the queue was held by a 429 Retry-After", t->timeout_ms);
+      snprintf(t->own_error, sizeof t->own_error, "not sent within timeout_ms (%ld ms): the queue was held by %s",
+               t->timeout_ms, left > 0 ? "a 429 Retry-After" : "a pause");
   }
   finish(L, m, t);
 }
 
-/* Must this waiting transfer end now instead of waiting on? */
+/* Must this waiting transfer end now instead of waiting on?  A request
+ * that may not retry does not wait behind a 429 either (the server said
+ * "not now" for the whole key); a pause asked for by the caller is
+ * waited out within the budget. */
 static int must_expire(const multi_t *m, const transfer_t *t, int64_t now) {
-  int held = m->paused_until > now;
-  if (held && t->attempts == 0 && t->retries == 0) return 1;
+  if (m->held_until > now && t->attempts == 0 && t->retries == 0) return 1;
   if (t->deadline == 0) return 0;
   if (now >= t->deadline) return 1;
   /* A hold that outlasts the budget: no use waiting for it. */
-  return held && m->paused_until >= t->deadline;
+  return m->paused_until > now && m->paused_until >= t->deadline;
 }
 
 /* Each attempt gets what is left of the request's budget as its total
@@ -265,6 +267,7 @@ static void hold_queue_on_429(multi_t *m, const transfer_t *t) {
   if (t->retry_after > t->retry_after_max_ms / 1000) return;
   until = monotonic_ms() + (int64_t)t->retry_after * 1000;
   if (until > m->paused_until) m->paused_until = until;
+  if (until > m->held_until) m->held_until = until;
 }
 
 /* Handles the attempts curl reports as ended; returns how many transfers
