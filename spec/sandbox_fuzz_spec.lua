@@ -156,7 +156,8 @@ local function request_of(r, op, ex, api_key)
   local payload = body or ""
   if body and r:chance(0.1) then -- chunked, sometimes broken
     head[#head + 1] = "Transfer-Encoding: chunked"
-    payload = string.format("%x\r\n%s\r\n0\r\n\r\n", #body, body)
+    -- concatenated: Lua 5.1's %s stops at a NUL, which random bodies hold
+    payload = string.format("%x\r\n", #body) .. body .. "\r\n0\r\n\r\n"
     if r:chance(0.3) then payload = "zz\r\n" .. body end
   elseif body then
     head[#head + 1] = "Content-Length: " .. #body
@@ -286,26 +287,15 @@ describe("sandbox fuzz", function()
     for _, op in ipairs(CONTROL) do ops[#ops + 1] = op end
     local r = prng.new(SEED)
     local failures, started, classes = {}, socket.gettime(), {}
-    local transport_retries = 0
     for i = 1, COUNT do
       if i % RESET_EVERY == 0 then support.reset() end
       local op = r:pick(ops)
       local ex = op.id and examples[op.id] or control_ex
       local req
       if op.id and r:chance(0.5) then req = mutant_of(r, op, ex, sb.api_key) else req = request_of(r, op, ex, sb.api_key) end
-      local function judge()
-        local answer, err = exchange(sb.port, req)
-        if answer then return answer, verdict(answer, op) end
-        return nil, "no answer: " .. tostring(err)
-      end
-      local answer, why = judge()
-      -- Under load nginx sometimes ends an exchange of a chunked body with
-      -- Expect: 100-continue before its answer (transport, not our Lua):
-      -- such a request is judged on a second try, and only a repeat fails.
-      if why and (why:find("^no answer") or why == "no header end") then
-        transport_retries = transport_retries + 1
-        answer, why = judge()
-      end
+      local answer, err = exchange(sb.port, req)
+      local why
+      if answer then why = verdict(answer, op) else why = "no answer: " .. tostring(err) end
       local class = answer and answer:match("^HTTP/1%.1 (%d)%d%d") or "-"
       classes[class] = (classes[class] or 0) + 1
       if why == "no answer: closed" and REFUSED_UP_FRONT[req:match("^%S*")] and req:find("\r\n\r\nzz\r\n") then
@@ -316,9 +306,8 @@ describe("sandbox fuzz", function()
           why, (string.format("%q", req:sub(1, 700)):gsub("\\\n", "\n    ")))
       end
     end
-    print(string.format("sandbox fuzz: %.1f s; answers 1xx-5xx: %d %d %d %d %d, none: %d, sent again: %d",
-      socket.gettime() - started, classes["1"] or 0, classes["2"] or 0, classes["3"] or 0, classes["4"] or 0,
-      classes["5"] or 0, classes["-"] or 0, transport_retries))
+    print(string.format("sandbox fuzz: %.1f s; answers 1xx-5xx: %d %d %d %d %d, none: %d", socket.gettime() - started,
+      classes["1"] or 0, classes["2"] or 0, classes["3"] or 0, classes["4"] or 0, classes["5"] or 0, classes["-"] or 0))
     if #failures > 0 then -- the sandbox's side of the story: its Lua errors
       local log = support.read_file(sb.prefix .. "/logs/error.log")
       local errs = {}
