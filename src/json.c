@@ -13,7 +13,7 @@
  * Keys, which repeat from object to object, go through a small cache
  * instead of being hashed and interned by Lua each time.
  *
- * Semantics: those of lua-cjson 2.1.0 as lua/unipile/client.lua configures
+ * Semantics: those of lua-cjson 2.1.0 as lua/unipile/client/request.lua configures
  * it, except where noted (spec/json_spec.lua checks both):
  *  - null -> lightuserdata NULL, which is cjson.null; true/false -> booleans.
  *  - numbers: an integer that fits lua_Integer is an integer on Lua 5.3+
