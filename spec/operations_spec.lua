@@ -54,7 +54,7 @@ local function drift(ours, shared, shared_header)
   return out
 end
 
-local rows, header = assert(tsv.read("api/operations.tsv"))
+local rows = assert(tsv.read("api/operations.tsv"))
 local shared_path = os.getenv("UNIPILE_SHARED_TSV") or "../shared/api/operations.tsv"
 local shared, shared_header = tsv.read(shared_path)
 
