@@ -133,6 +133,22 @@ describe("operations table", function()
     end)
   end
 
+  it("gives every webhook event of api/webhook_events.tsv its source", function()
+    local webhook = require "unipile.webhook"
+    local events = assert(tsv.read("api/webhook_events.tsv"))
+    assert.are.equal(23, #events)
+    for _, e in ipairs(events) do
+      local got
+      if e.source == "account_status" then
+        got = webhook.parse('{"AccountStatus":{"message":"' .. e.event:upper() .. '"}}')
+        assert.are.equal(e.event, got.name)
+      else
+        got = webhook.parse('{"event":"' .. e.event .. '"}', { ["Content-Type"] = "application/json" })
+      end
+      assert.are.equal(e.source, got.source, e.event)
+    end
+  end)
+
   it("gives every row a resource method, and list rows their iterators", function()
     local client = support.client()
     for _, op in ipairs(registry.list) do

@@ -80,9 +80,12 @@ local function decode_form(body)
 end
 
 -- Event → webhook source (api/webhook_events.tsv). Account status events
--- come wrapped in `AccountStatus` instead (see `parse`).
+-- come wrapped in `AccountStatus` (see `parse`), never as `event`, so an
+-- `event` of that name keeps the payload's own `source`.
 local SOURCES = {}
-for _, e in ipairs(require "unipile.webhook_events") do SOURCES[e[1]] = e[2] end
+for _, e in ipairs(require "unipile.webhook_events") do
+  if e[2] ~= "account_status" then SOURCES[e[1]] = e[2] end
+end
 
 --- Read a delivery. Returns `{ name =, source =, data = }` where `name` is
 -- the event (`message_received`, `mail_received`, `creation_success`,
