@@ -9,9 +9,9 @@ describe("answers that are not what they seem", function()
   local sb, client
   before_each(function() sb, client = support.reset(), support.client() end)
 
-  local function fault_pages(bodies)
+  local function fault_pages(bodies, path)
     for _, body in ipairs(bodies) do
-      sb:fault { method = "GET", path = "^/api/v1/chats$", status = 200,
+      sb:fault { method = "GET", path = path or "^/api/v1/chats$", status = 200,
         body = type(body) == "string" and body or cjson.encode(body) }
     end
   end
@@ -34,23 +34,33 @@ describe("answers that are not what they seem", function()
     assert.are.equal(302, err.status)
   end)
 
+  -- Each on an operation whose rows keep their list there: chats:list
+  -- (`items`), or calendars:list (`data`).
+  local CALENDARS = { "calendars", "^/api/v1/calendars$", { account_id = "a1" } }
   local not_pages = {
     ["no list"] = { object = "ChatList", cursor = cjson.null },
     ["null items"] = { object = "ChatList", items = cjson.null, cursor = cjson.null },
     ["string items"] = { object = "ChatList", items = "chats", cursor = cjson.null },
     ["object items"] = { object = "ChatList", items = { a = { id = "x" } }, cursor = cjson.null },
-    ["number data"] = { data = 5, next_cursor = cjson.null },
+    ["number data"] = { on = CALENDARS, data = 5, next_cursor = cjson.null },
     ["an array"] = "[{\"id\":\"a\"}]",
     ["a string"] = "\"ChatList\"",
     ["a number"] = "42",
   }
   for name, body in pairs(not_pages) do
     it("a page with " .. name .. " is a decode error naming the operation", function()
-      fault_pages { body, body }
-      local err = support.catch(function() for _ in client.chats:each() do end end)
+      local on = type(body) == "table" and body.on or { "chats", "^/api/v1/chats$", {} }
+      local resource, path, params = client[on[1]], on[2], on[3]
+      local page = body
+      if type(body) == "table" then
+        page = {}
+        for k, v in pairs(body) do if k ~= "on" then page[k] = v end end
+      end
+      fault_pages({ page, page }, path)
+      local err = support.catch(function() for _ in resource:each(params) do end end)
       assert.are.equal("decode", err.kind, tostring(err))
-      assert.matches("chats:list", tostring(err), 1, true)
-      local perr = support.catch(function() for _ in client.chats:pages() do end end)
+      assert.matches(on[1] .. ":list", tostring(err), 1, true)
+      local perr = support.catch(function() for _ in resource:pages(params) do end end)
       assert.are.equal("decode", perr.kind, tostring(perr))
     end)
   end

@@ -44,4 +44,24 @@ describe("encoding", function()
     assert.are.equal("true", parts[5].data)
     assert.are.equal('[{"identifier":"x@y.z"}]', parts[7].data)
   end)
+
+  it("takes file paths from the operation's file fields, else from any operation's", function()
+    local registry = require "unipile.registry"
+    local cjson = require "cjson"
+    local fields = { picture = "/tmp/me.png", attachments = "/tmp/x.pdf" }
+    local function kinds(parts)
+      local out = {}
+      for _, p in ipairs(parts) do out[p.name] = p.file and "file" or "text" end
+      return out
+    end
+    local send = registry.by_id.ChatsController_sendMessageInChat
+    assert.are.same({ picture = "text", attachments = "file" },
+      kinds(assert(encode.multipart(fields, nil, cjson.encode, send.file_fields))))
+    local profile = registry.by_id.UsersController_editAccountOwnerProfile
+    assert.are.same({ picture = "file", attachments = "text" },
+      kinds(assert(encode.multipart(fields, nil, cjson.encode, profile.file_fields))))
+    assert.are.same({ picture = "file", attachments = "file" }, kinds(assert(encode.multipart(fields, nil, cjson.encode))))
+    assert.are.same({ attachments = true, voice_message = true, video_message = true, picture = true,
+      cover_picture = true }, registry.file_fields)
+  end)
 end)

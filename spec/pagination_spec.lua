@@ -91,33 +91,37 @@ describe("pagination", function()
     assert.matches("chats:list", tostring(err), 1, true)
   end)
 
+  -- Each shape on an operation whose row has it: `on` = { resource, item
+  -- iterator, path pattern, params }, then the two pages the server sends.
+  local CHATS = { "chats", "each", "^/api/v1/chats$", {} }
   local shapes = {
-    ["cursor + paging"] = {
+    ["cursor + paging"] = { on = { "users", "each_posts", "^/api/v1/users/u1/posts$", { identifier = "u1", account_id = "a1" } },
       { object = "PostList", items = { { id = "a" } }, cursor = "c1", paging = { page_count = 1 } },
       { object = "PostList", items = { { id = "b" } }, cursor = cjson.null, paging = { page_count = 1 } },
     },
-    ["cursor inside paging"] = {
+    ["cursor inside paging"] = { on = { "posts", "each_reactions", "^/api/v1/posts/p1/reactions$", { post_id = "p1" } },
       { object = "ReactionList", items = { { id = "a" } }, paging = { cursor = "c1", start = 0, page_count = 1 } },
       { object = "ReactionList", items = { { id = "b" } }, paging = { cursor = cjson.null, start = 1, page_count = 1 } },
     },
-    ["data + next_cursor"] = {
+    ["data + next_cursor"] = { on = { "calendars", "each", "^/api/v1/calendars$", { account_id = "a1" } },
       { data = { { id = "a" } }, next_cursor = "c1" },
       { data = { { id = "b" } }, next_cursor = cjson.null },
     },
-    ["empty cursor string"] = {
+    ["empty cursor string"] = { on = CHATS,
       { items = { { id = "a" } }, cursor = "c1" },
       { items = { { id = "b" } }, cursor = "" },
     },
-    ["absent cursor"] = {
+    ["absent cursor"] = { on = CHATS,
       { items = { { id = "a" } }, cursor = "c1" },
       { items = { { id = "b" } } },
     },
   }
-  for name, pages in pairs(shapes) do
+  for name, case in pairs(shapes) do
     it("reads the " .. name .. " shape", function()
-      fake_pages(pages)
+      local resource, iterator, path, params = case.on[1], case.on[2], case.on[3], case.on[4]
+      for _, body in ipairs(case) do sb:fault { method = "GET", path = path, status = 200, body = cjson.encode(body) } end
       local got = {}
-      for item in client.chats:each() do got[#got + 1] = item.id end
+      for item in client[resource][iterator](client[resource], params) do got[#got + 1] = item.id end
       assert.are.same({ "a", "b" }, got)
       local reqs = support.requests()
       assert.are.equal(2, #reqs)
@@ -143,5 +147,92 @@ describe("pagination", function()
     end)
     assert.are.equal(400, err.status)
     assert.are.equal("errors/invalid_parameters", err.type)
+  end)
+end)
+
+-- The pager itself, given the operation record (`info.op`, `pager.read`'s
+-- third argument): the list and the cursor of the row's page shape only.
+describe("pager, by the operation's page shape", function()
+  local pager = require "unipile.pager"
+  local WHERE = "fake:list (FakeController_list)"
+  local function op(shape) return { id = "FakeController_list", page_shape = shape } end
+
+  -- A page of each shape holding items {a} and cursor "c1".
+  local function page_of(shape)
+    local where = pager.SHAPES[shape]
+    local page = { [where.list] = { { id = "a" } } }
+    local node = page
+    for i = 1, #where.cursor - 1 do node[where.cursor[i]] = {}; node = node[where.cursor[i]] end
+    node[where.cursor[#where.cursor]] = "c1"
+    return page
+  end
+
+  local names = {}
+  for name in pairs(pager.SHAPES) do names[#names + 1] = name end
+  table.sort(names)
+  for _, shape in ipairs(names) do
+    it("reads the list and the cursor of " .. shape .. ", and no other shape", function()
+      local items, cursor = pager.read(page_of(shape), WHERE, op(shape))
+      assert.are.same({ { id = "a" } }, items)
+      assert.are.equal("c1", cursor)
+      for _, other in ipairs(names) do
+        local a, b = pager.SHAPES[shape], pager.SHAPES[other]
+        local got, second = pager.read(page_of(other), WHERE, op(shape))
+        if a.list ~= b.list then
+          assert.is_nil(got, shape .. " reading " .. other)
+          assert.are.equal("decode", second.kind)
+          assert.matches(WHERE, tostring(second), 1, true)
+        elseif table.concat(a.cursor, ".") ~= table.concat(b.cursor, ".") then
+          assert.are.same({ { id = "a" } }, got)
+          assert.is_nil(second, shape .. " follows the cursor of " .. other)
+        end
+      end
+    end)
+  end
+
+  it("walks the pages by info.op and trims the shape's list for max_items", function()
+    local bodies = {
+      { data = { { id = "a" } }, next_cursor = "c1", cursor = "wrong" },
+      { data = { { id = "b" }, { id = "c" } }, next_cursor = "c2" },
+    }
+    local sent = {}
+    local function start(params)
+      sent[#sent + 1] = params.cursor or "-"
+      local body = bodies[#sent]
+      return { wait = function() return body end }
+    end
+    local got, last = {}, nil
+    for page in pager.pages(start, {}, { where = WHERE, op = op("data_next_cursor"), max_items = 2 }) do
+      for _, item in ipairs(page.data) do got[#got + 1] = item.id end
+      last = page
+    end
+    assert.are.same({ "a", "b" }, got)
+    assert.are.same({ "-", "c1" }, sent)
+    assert.is_nil(last.items)
+  end)
+
+  it("refuses a page of another shape as a decode error naming the operation", function()
+    local function start() return { wait = function() return { data = { { id = "a" } }, next_cursor = cjson.null } end } end
+    local err = support.catch(function()
+      for _ in pager.each(start, {}, { where = WHERE, op = op("items_cursor") }) do end
+    end)
+    assert.are.equal("decode", err.kind)
+    assert.matches("no items", tostring(err), 1, true)
+    assert.matches(WHERE, tostring(err), 1, true)
+  end)
+
+  it("is a decode error for an operation of no known page shape", function()
+    local items, err = pager.read({ items = {} }, WHERE, op("pages_of_unknown_kind"))
+    assert.is_nil(items)
+    assert.are.equal("decode", err.kind)
+    assert.matches("pages_of_unknown_kind", tostring(err), 1, true)
+  end)
+
+  it("reads any documented shape when no operation is given", function()
+    for _, shape in ipairs(names) do
+      local items, cursor = pager.read(page_of(shape), WHERE)
+      assert.are.same({ { id = "a" } }, items, shape)
+      assert.are.equal("c1", cursor, shape)
+    end
   end)
 end)

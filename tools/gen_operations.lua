@@ -1,158 +1,126 @@
 #!/usr/bin/env lua
--- Regenerates lua/unipile/operations.lua from shared/api/operations.tsv.
--- Usage: lua tools/gen_operations.lua ../shared/api/operations.tsv > lua/unipile/operations.lua
--- The method names below follow the naming rule in README.md ("Method names").
+-- Regenerates the SDK's tables from the repository's api/ directory:
+--   api/operations.tsv     → lua/unipile/operations.lua (one row per operation)
+--   api/webhook_events.tsv → lua/unipile/webhook_events.lua (event → source)
+-- Usage (from anywhere): lua tools/gen_operations.lua [--api DIR]
+--   [--operations FILE] [--events FILE]; the defaults are this checkout's
+-- api/ and lua/unipile/. spec/operations_spec.lua runs it into temporary
+-- files and checks that the committed modules are exactly what it makes.
+-- Every fact about a row is a column of its TSV: nothing is kept here.
 
-local NAMES = {
-  AccountsController_listAccounts = "list",
-  AccountsController_createAccount = "create",
-  AccountsController_getAccountById = "get",
-  AccountsController_reconnectAccount = "reconnect",
-  AccountsController_deleteAccount = "delete",
-  AccountsController_resyncAccount = "resync",
-  AccountsController_solveCheckpoint = "solve_checkpoint",
-  AccountsController_resendCheckpoint = "resend_checkpoint",
-  AccountsController_restartAccount = "restart",
-  AccountsController_patchAccount = "update",
-  HostedController_requestLink = "request_link",
-  ChatsController_listAllChats = "list",
-  ChatsController_startNewChat = "start",
-  ChatsController_getChat = "get",
-  ChatsController_patchChat = "update",
-  ChatsController_listChatMessages = "list_messages",
-  ChatsController_sendMessageInChat = "send_message",
-  ChatsController_listAttendees = "list_attendees",
-  ChatsController_syncChatHistory = "sync",
-  ChatsController_deleteChat = "delete",
-  MessagesController_getMessage = "get",
-  MessagesController_forwardMessage = "forward",
-  MessagesController_listAllMessages = "list",
-  MessagesController_getAttachment = "get_attachment",
-  MessagesController_deleteMessage = "delete",
-  MessagesController_addReaction = "add_reaction",
-  ChatAttendeesController_listAllAttendees = "list",
-  ChatAttendeesController_getAttendeeById = "get",
-  ChatAttendeesController_getAttendeeProfilePicture = "get_picture",
-  ChatAttendeesController_listChatsByAttendee = "list_chats",
-  ChatAttendeesController_listMessagesByAttendee = "list_messages",
-  UsersController_listAllUserInvitationsSent = "list_invitations_sent",
-  UsersController_listAllUserInvitationsReceived = "list_invitations_received",
-  UsersController_handleInvitationReceived = "handle_invitation",
-  UsersController_getAccountOwnerProfile = "get_own_profile",
-  UsersController_editAccountOwnerProfile = "edit_own_profile",
-  UsersController_getRelations = "list_relations",
-  UsersController_getFollowing = "list_following",
-  UsersController_getFollowers = "list_followers",
-  UsersController_getProfileByIdentifier = "get_profile",
-  UsersController_addUserByIdentifier = "send_invitation",
-  UsersController_listAllPosts = "list_posts",
-  UsersController_listAllComments = "list_comments",
-  UsersController_listAllReactions = "list_reactions",
-  UsersController_cancelInvitation = "cancel_invitation",
-  PostsController_getPost = "get",
-  PostsController_createPost = "create",
-  PostsController_listAllComments = "list_comments",
-  PostsController_sendComment = "send_comment",
-  PostsController_listAllReactions = "list_reactions",
-  PostsController_addPostReaction = "add_reaction",
-  LinkedinController_getHiringProjects = "list_hiring_projects",
-  LinkedinController_getHiringProjectById = "get_hiring_project",
-  LinkedinController_performActionOnMember = "perform_action",
-  LinkedinController_getCompanyProfile = "get_company",
-  LinkedinController_getRawData = "raw",
-  LinkedinController_getInmailBalance = "get_inmail_balance",
-  LinkedinController_getSearchParametersList = "list_search_parameters",
-  LinkedinController_search = "search",
-  LinkedinController_getJobPostings = "list_jobs",
-  LinkedinController_createJobPosting = "create_job",
-  LinkedinController_getJobPosting = "get_job",
-  LinkedinController_editJobPosting = "edit_job",
-  LinkedinController_publishJobPosting = "publish_job",
-  LinkedinController_solveCheckpoint = "solve_job_checkpoint",
-  LinkedinController_closeJobPosting = "close_job",
-  LinkedinController_getJobApplicants = "list_job_applicants",
-  LinkedinController_getJobApplicant = "get_job_applicant",
-  LinkedinController_getJobApplicantResume = "get_job_applicant_resume",
-  LinkedinController_endorseProfile = "endorse",
-  MailsController_listMails = "list",
-  MailsController_sendMail = "send",
-  MailsController_getMail = "get",
-  MailsController_deleteMail = "delete",
-  MailsController_updateMail = "update",
-  MailsController_getAttachment = "get_attachment",
-  MailsController_listContacts = "list_contacts",
-  FoldersController_listFolders = "list",
-  FoldersController_getFolder = "get",
-  DraftsController_createDraft = "create",
-  WebhooksController_listWebhooks = "list",
-  WebhooksController_createWebhook = "create",
-  WebhooksController_deleteWebhook = "delete",
-  CalendarsController_listCalendars = "list",
-  CalendarsController_getCalendar = "get",
-  CalendarsController_listCalendarEventsByCalendar = "list_events",
-  CalendarsController_createCalendarEvent = "create_event",
-  CalendarsController_getCalendarEvent = "get_event",
-  CalendarsController_editCalendarEvent = "edit_event",
-  CalendarsController_deleteCalendarEvent = "delete_event",
-}
+local here = debug.getinfo(1, "S").source:match("^@(.*)$"):match("^(.*)[/\\]") or "."
+local root = here .. "/.."
+local tsv = dofile(here .. "/tsv.lua")
 
--- Encoding facts the TSV has no column for (NOTES.md): multipart fields sent
--- as JSON text, and operations that honour an Idempotency-Key header.
-local EXTRA = {
-  MailsController_sendMail = { json_fields = "from,to,cc,bcc,custom_headers,tracking_options", idempotency = true },
-  DraftsController_createDraft = { json_fields = "from,to,cc,bcc,custom_headers,tracking_options" },
-}
-
-local path = arg[1] or "../shared/api/operations.tsv"
-local f = assert(io.open(path, "r"))
-local header
-local out = {}
 local function q(s) return string.format("%q", s) end
-for line in f:lines() do
-  local cols = {}
-  for c in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = c end
-  if not header then
-    header = cols
-  else
-    local r = {}
-    for i, h in ipairs(header) do r[h] = cols[i] or "" end
-    local name = assert(NAMES[r.operation_id], "no method name for " .. r.operation_id)
-    local parts = {
-      q(r.operation_id), q(r.group), q(name), q(r.method), q(r.path),
-    }
-    local opt = {}
-    local function add(k, v) if v ~= "" and v ~= "-" and v ~= "no" then opt[#opt + 1] = k .. " = " .. v end end
-    add("path_params", r.path_params ~= "" and q(r.path_params) or "")
-    add("query", r.query_params ~= "" and q(r.query_params) or "")
-    add("body", r.body ~= "none" and q(r.body) or "")
-    add("fields", r.body_fields ~= "" and q(r.body_fields) or "")
-    add("paginated", r.paginated ~= "no" and q(r.paginated) or "")
-    add("max_limit", r.max_limit)
-    add("response", r.response ~= "json" and q(r.response) or "")
-    local extra = EXTRA[r.operation_id] or {}
-    add("json_fields", extra.json_fields and q(extra.json_fields) or "")
-    add("idempotency", extra.idempotency and "true" or "")
-    opt[#opt + 1] = "title = " .. q(r.title)
-    opt[#opt + 1] = "confidence = " .. q(r.confidence)
-    out[#out + 1] = "  { " .. table.concat(parts, ", ") .. ",\n    " .. table.concat(opt, ", ") .. " },"
+
+local function read(path)
+  local rows, header = tsv.read(path)
+  if not rows then error("gen_operations: " .. tostring(header), 0) end
+  return rows, header
+end
+
+-- The columns the generator needs, so a renamed column fails loudly
+-- instead of generating empty fields.
+local function require_columns(path, header, names)
+  local have = {}
+  for _, h in ipairs(header) do have[h] = true end
+  for _, n in ipairs(names) do
+    if not have[n] then error("gen_operations: " .. path .. " has no column " .. n, 0) end
   end
 end
-f:close()
 
-io.write([[
+local OP_COLUMNS = { "operation_id", "group", "title", "method", "path", "path_params", "query_params", "body",
+  "body_fields", "paginated", "max_limit", "response", "confidence",
+  "method_name", "file_fields", "json_fields", "idempotency", "page_shape" }
+
+local function operation_row(r)
+  if r.method_name == "" then error("gen_operations: no method_name for " .. r.operation_id, 0) end
+  local parts = { q(r.operation_id), q(r.group), q(r.method_name), q(r.method), q(r.path) }
+  local opt = {}
+  local function add(k, v) if v ~= "" and v ~= "-" and v ~= "no" then opt[#opt + 1] = k .. " = " .. v end end
+  local function text(k, v, absent) add(k, v ~= absent and v ~= "" and q(v) or "") end
+  text("path_params", r.path_params)
+  text("query", r.query_params)
+  text("body", r.body, "none")
+  text("fields", r.body_fields)
+  text("paginated", r.paginated, "no")
+  add("max_limit", r.max_limit)
+  text("response", r.response, "json")
+  text("file_fields", r.file_fields)
+  text("json_fields", r.json_fields)
+  add("idempotency", r.idempotency == "yes" and "true" or "")
+  text("page_shape", r.page_shape, "-")
+  opt[#opt + 1] = "title = " .. q(r.title)
+  opt[#opt + 1] = "confidence = " .. q(r.confidence)
+  return "  { " .. table.concat(parts, ", ") .. ",\n    " .. table.concat(opt, ", ") .. " },"
+end
+
+local OPERATIONS_HEAD = [[
 -- The Unipile v1 operations: one row per operation, the single source the
 -- SDK methods, the sandbox routes, the CLI and the docs are built from.
--- Generated from shared/api/operations.tsv by tools/gen_operations.lua (the
--- method names come from that script); spec/operations_spec.lua checks that
--- this file and the TSV agree.
+-- Generated from api/operations.tsv by tools/gen_operations.lua: edit the
+-- TSV, not this file; spec/operations_spec.lua checks they agree.
 --
 -- Row: { operation_id, group, method_name, http_method, path, ... }
 --   path_params / query / fields: comma-separated names, "!" = required
 --   body: "json" | "multipart" (absent: no body)
 --   paginated: "cursor" | "cursor+paging" | "data+next_cursor" (absent: no)
+--   page_shape: where a page keeps its list and its cursor (docs/internals.md)
 --   response: "binary" (absent: json)
+--   file_fields: multipart fields whose string values are file paths
 --   json_fields: multipart fields sent as JSON text (email address lists)
 --   idempotency: the operation honours an Idempotency-Key header
 return {
-]])
-io.write(table.concat(out, "\n"), "\n}\n")
+]]
+
+local EVENTS_HEAD = [[
+-- The webhook events: { event, source, default = true when a webhook that
+-- lists no events gets it }. Generated from api/webhook_events.tsv by
+-- tools/gen_operations.lua: edit the TSV, not this file.
+return {
+]]
+
+local M = {}
+
+--- The text of both generated modules from the TSVs in `api_dir`.
+function M.generate(api_dir)
+  local ops_path, events_path = api_dir .. "/operations.tsv", api_dir .. "/webhook_events.tsv"
+  local rows, header = read(ops_path)
+  require_columns(ops_path, header, OP_COLUMNS)
+  local out = {}
+  for _, r in ipairs(rows) do out[#out + 1] = operation_row(r) end
+  local events, eheader = read(events_path)
+  require_columns(events_path, eheader, { "event", "source", "default" })
+  local ev = {}
+  for _, e in ipairs(events) do
+    ev[#ev + 1] = "  { " .. q(e.event) .. ", " .. q(e.source) .. (e.default == "yes" and ", default = true" or "") .. " },"
+  end
+  return OPERATIONS_HEAD .. table.concat(out, "\n") .. "\n}\n", EVENTS_HEAD .. table.concat(ev, "\n") .. "\n}\n"
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+--- Write the generated modules; `args` as on the command line.
+function M.main(args)
+  local opts = { ["--api"] = root .. "/api", ["--operations"] = root .. "/lua/unipile/operations.lua",
+    ["--events"] = root .. "/lua/unipile/webhook_events.lua" }
+  for i = 1, #args, 2 do
+    if opts[args[i]] == nil or args[i + 1] == nil then
+      error("usage: gen_operations.lua [--api DIR] [--operations FILE] [--events FILE]", 0)
+    end
+    opts[args[i]] = args[i + 1]
+  end
+  local operations, events = M.generate(opts["--api"])
+  write(opts["--operations"], operations)
+  write(opts["--events"], events)
+end
+
+-- `loadfile(path)("--module")` (the spec) gets the module;
+-- `lua tools/gen_operations.lua [options]` writes the files.
+if ... == "--module" then return M end
+M.main { ... }

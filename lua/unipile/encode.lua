@@ -6,6 +6,7 @@
 -- @module unipile.encode
 
 local core = require "unipile.core"
+local registry = require "unipile.registry"
 
 local escape = core.escape
 local M = {}
@@ -106,12 +107,6 @@ function M.path(template, values)
   return (template:gsub("{([^}]+)}", function(name) return segment(values[name]) end))
 end
 
--- Fields whose string values are file paths, and tables describing a file.
-M.FILE_FIELDS = {
-  attachments = true, voice_message = true, video_message = true,
-  picture = true, cover_picture = true,
-}
-
 local function file_part(name, v)
   if type(v) ~= "table" then return nil end
   if v.path or v.file then
@@ -126,8 +121,12 @@ end
 --- Multipart parts for curl's mime API from a flat field table; returns an
 -- array of `{name, data|file, filename, type}` or nil, a message and the
 -- top-level field at fault.
--- `json_fields` (set) names fields sent as JSON text (email address lists).
-function M.multipart(fields, json_fields, json_encode)
+-- `json_fields` (set) names fields sent as JSON text (email address lists);
+-- `file_fields` (set, the operation's) names fields whose string values are
+-- file paths; without it (a raw request), the file fields of any operation.
+-- A table with `path`/`file` or `content` is a file in any field.
+function M.multipart(fields, json_fields, json_encode, file_fields)
+  file_fields = file_fields or registry.file_fields
   local parts, failure = {}, nil
   local function emit(name, text) parts[#parts + 1] = { name = name, data = text } end
   local function leaf(name, v)
@@ -142,7 +141,7 @@ function M.multipart(fields, json_fields, json_encode)
     local part, err = file_part(name, v)
     if part == false then failure = failure or err return true end
     if part then parts[#parts + 1] = part return true end
-    if type(v) == "string" and M.FILE_FIELDS[top] then
+    if type(v) == "string" and file_fields[top] then
       parts[#parts + 1] = { name = name, file = v }
       return true
     end

@@ -1,9 +1,12 @@
 --- Cursor pagination for every documented page shape.
--- `items` + `cursor`; `cursor` + `paging{...}`; the cursor inside `paging`
--- (post reactions); `data` + `next_cursor` (calendars). The cursor is
--- threaded from page to page until it is null, absent or empty; a cursor the
--- server already gave raises instead of looping forever. Iterators are
--- coroutines and raise on error, so a `for` loop never stops silently.
+-- The row of a paginated operation names its page shape (`page_shape`,
+-- api/operations.tsv); `M.SHAPES` says where each keeps its list and its
+-- cursor: `items` + `cursor` (also with `paging{...}` beside it), the
+-- cursor inside `paging` (post reactions), `data` + `next_cursor`
+-- (calendars). The cursor is threaded from page to page until it is null,
+-- absent or empty; a cursor the server already gave raises instead of
+-- looping forever. Iterators are coroutines and raise on error, so a `for`
+-- loop never stops silently.
 -- @module unipile.pager
 
 local cjson = require "cjson"
@@ -37,22 +40,65 @@ local function decode_error(where, message, fields)
   return errors.new(fields)
 end
 
---- The items and the next cursor of one page, whatever its shape; nil and
--- a decode error when the answer is not a page (not an object, or its
--- `items`/`data` list missing or not a list).
-function M.read(page, where)
+-- Page shape name (the row's `page_shape`) → the field holding the list
+-- and the path to the cursor.
+local TOP_CURSOR = { list = "items", cursor = { "cursor" } }
+M.SHAPES = {
+  items_cursor = TOP_CURSOR,       -- {object, items, cursor}
+  paging_count = TOP_CURSOR,       -- + paging{page_count}
+  paging_total = TOP_CURSOR,       -- + paging{page_count, total_count}
+  paging_comments = TOP_CURSOR,    -- + total_items, paging{start, page_count, total_count}
+  paging_search = TOP_CURSOR,      -- + paging{start, page_count, total_count}, config, metadata
+  cursor_in_paging = { list = "items", cursor = { "paging", "cursor" } },
+  data_next_cursor = { list = "data", cursor = { "next_cursor" } },
+}
+
+local function dig(t, path)
+  for _, k in ipairs(path) do
+    if type(t) ~= "table" then return nil end
+    t = t[k]
+  end
+  return t
+end
+
+-- The field holding the list: the shape's; without one (a caller that
+-- names no operation), `items`, else `data`.
+local function list_field(page, shape)
+  if shape then return shape.list end
+  if page.items == nil or page.items == null then return "data" end
+  return "items"
+end
+
+-- The next cursor: the shape's; without one, the first usable of `cursor`,
+-- `next_cursor`, `paging.cursor`.
+local function cursor_of(page, shape)
+  if shape then return usable(dig(page, shape.cursor)) end
+  local cursor = usable(page.cursor) or usable(page.next_cursor)
+  if not cursor and type(page.paging) == "table" then cursor = usable(page.paging.cursor) end
+  return cursor
+end
+
+--- The items and the next cursor of one page; nil and a decode error when
+-- the answer is not a page (not an object, or its list missing or not a
+-- list). `op` (optional) is the operation record: its `page_shape` says
+-- where the list and the cursor are, and a page of another shape is a
+-- decode error; without it, any documented shape is read.
+function M.read(page, where, op)
   if type(page) ~= "table" or (next(page) ~= nil and is_list(page)) then
     return nil, decode_error(where, "the answer is not a page object (got " .. type(page) .. ")")
   end
-  local items = page.items
-  if items == nil or items == null then items = page.data end
+  local shape = op and M.SHAPES[op.page_shape]
+  if op and not shape then
+    return nil, decode_error(where, "the operation has no known page shape (" .. tostring(op.page_shape) .. ")")
+  end
+  local field = list_field(page, shape)
+  local items = page[field]
   if not is_list(items) then
-    local got = items == nil and "no items" or (items == null and "null items") or type(items) .. " items"
+    if not shape then field = "items" end
+    local got = items == nil and "no " .. field or (items == null and "null " .. field) or type(items) .. " " .. field
     return nil, decode_error(where, "the page has no list of items (" .. got .. ")")
   end
-  local cursor = usable(page.cursor) or usable(page.next_cursor)
-  if not cursor and type(page.paging) == "table" then cursor = usable(page.paging.cursor) end
-  return items, cursor
+  return items, cursor_of(page, shape)
 end
 
 -- One comparable key per cursor value, whatever its JSON type: a cursor
@@ -74,11 +120,11 @@ local function copy(t)
   return c
 end
 
-local function take(page, items, n)
+local function take(page, items, n, op)
   local kept = {}
   for i = 1, n do kept[i] = items[i] end
   local trimmed = copy(page)
-  if page.items ~= nil and page.items ~= null then trimmed.items = kept else trimmed.data = kept end
+  trimmed[list_field(page, op and M.SHAPES[op.page_shape])] = kept
   return trimmed, kept
 end
 
@@ -93,7 +139,9 @@ end
 -- request whose `:wait()` gives the decoded page; `params.cursor` starts
 -- from a saved cursor; `info.max_items` caps the total number of items;
 -- `info.prefetch` asks for page N+1 as soon as page N has arrived (one page
--- ahead, never more); `info.where` names the operation in errors. Each
+-- ahead, never more); `info.where` names the operation in errors;
+-- `info.op` is its record, whose `page_shape` the pages are read by (see
+-- `M.read`: without it, any documented shape). Each
 -- step yields the page, the cursor of the next page (nil on the last) and
 -- the cursor that fetched this page.
 function M.pages(start, params, info)
@@ -107,10 +155,10 @@ function M.pages(start, params, info)
     while true do
       local page = pending:wait()
       pending = nil
-      local items, next_cursor = M.read(page, info.where)
+      local items, next_cursor = M.read(page, info.where, info.op)
       if not items then error(next_cursor, 0) end
       if max_items and count + #items >= max_items then
-        page, items = take(page, items, max_items - count)
+        page, items = take(page, items, max_items - count, info.op)
         next_cursor = nil
       end
       count = count + #items
@@ -149,7 +197,7 @@ function M.each(start, params, info)
     while true do
       local page = pages()
       if page == nil then return end
-      for _, item in ipairs((M.read(page, info.where))) do coroutine.yield(item) end
+      for _, item in ipairs((M.read(page, info.where, info.op))) do coroutine.yield(item) end
     end
   end)
 end

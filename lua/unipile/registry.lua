@@ -26,15 +26,26 @@ end
 -- `required` (set, any place), `required_at` (place → set), `where` (name → "path" | "query" | "body",
 -- the first place a name appears), `places` (name → set of places),
 -- `body` ("json" | "multipart" | nil), `paginated`, `max_limit`,
--- `response` ("json" | "binary"), `json_fields` (set of multipart fields
--- sent as JSON text), `idempotency` (honours Idempotency-Key), `title`, `confidence`, `segments` (the
--- path split on "/", with `{param}` entries kept as is).
+-- `response` ("json" | "binary"), `file_fields` (set of multipart fields
+-- whose string values are file paths), `json_fields` (set of multipart
+-- fields sent as JSON text), `idempotency` (honours Idempotency-Key),
+-- `page_shape` (paginated rows: where a page keeps its list and cursor,
+-- see `unipile.pager`), `title`, `confidence`, `segments` (the path split
+-- on "/", with `{param}` entries kept as is).
+--- The set of the names in a comma-separated list (nil: empty).
+function M.set(list)
+  local set = {}
+  for name in (list or ""):gmatch("[^,]+") do set[name] = true end
+  return set
+end
+
 local function build(row)
   local op = {
     id = row[1], group = row[2], name = row[3], method = row[4], path = row[5],
     body = row.body, paginated = row.paginated, max_limit = row.max_limit,
     response = row.response or "json", title = row.title, confidence = row.confidence,
-    idempotency = row.idempotency == true, json_fields = {},
+    idempotency = row.idempotency == true, page_shape = row.page_shape,
+    file_fields = M.set(row.file_fields), json_fields = M.set(row.json_fields),
     required = {}, required_at = { path = {}, query = {}, body = {} }, where = {}, places = {},
   }
   local sets = {
@@ -56,7 +67,6 @@ local function build(row)
       end
     end
   end
-  for name in (row.json_fields or ""):gmatch("[^,]+") do op.json_fields[name] = true end
   op.segments = {}
   for seg in op.path:gmatch("[^/]+") do op.segments[#op.segments + 1] = seg end
   return op
@@ -66,6 +76,7 @@ M.list = {}       -- in table order
 M.by_id = {}      -- operation_id → op
 M.groups = {}     -- group → { name → op }
 M.group_order = {}
+M.file_fields = {} -- union of every operation's file_fields (raw requests)
 
 for _, row in ipairs(rows) do
   local op = build(row)
@@ -78,6 +89,7 @@ for _, row in ipairs(rows) do
   end
   assert(not M.groups[op.group][op.name], "duplicate method " .. op.group .. ":" .. op.name)
   M.groups[op.group][op.name] = op
+  for name in pairs(op.file_fields) do M.file_fields[name] = true end
 end
 
 --- Find the operation for a method and a list of decoded path segments

@@ -79,13 +79,13 @@ local function decode_form(body)
   return out
 end
 
-local SOURCES = {
-  message_received = "messaging", message_read = "messaging", message_reaction = "messaging",
-  message_edited = "messaging", message_deleted = "messaging", message_delivered = "messaging",
-  mail_received = "email", mail_sent = "email", mail_moved = "email",
-  mail_opened = "email_tracking", mail_link_clicked = "email_tracking",
-  new_relation = "users",
-}
+-- Event → webhook source (api/webhook_events.tsv). Account status events
+-- come wrapped in `AccountStatus` (see `parse`), never as `event`, so an
+-- `event` of that name keeps the payload's own `source`.
+local SOURCES = {}
+for _, e in ipairs(require "unipile.webhook_events") do
+  if e[2] ~= "account_status" then SOURCES[e[1]] = e[2] end
+end
 
 --- Read a delivery. Returns `{ name =, source =, data = }` where `name` is
 -- the event (`message_received`, `mail_received`, `creation_success`,

@@ -16,10 +16,6 @@ local M = {}
 ---------------------------------------------------------------------------
 -- Input
 
--- Multipart parts that are files even when sent without a filename.
-local FILE_FIELDS = { attachments = true, voice_message = true, video_message = true, picture = true,
-  cover_picture = true }
-
 local function present(v) return v ~= nil and v ~= "" and v ~= null end
 M.present = present
 
@@ -49,13 +45,14 @@ local function put_path(t, base, keys, v)
   if type(key) == "number" then node[key] = v else put(node, key, v) end
 end
 
---- Fields and files of multipart parts. Bracket names fill nested tables:
+--- Fields and files of multipart parts: a file is a part with a filename or
+-- named in `file_fields` (the operation's set). Bracket names fill nested tables:
 -- `a[b]` → `fields.a.b`, `a[b][c]` → `fields.a.b.c`, `a[]` appends to the
 -- array `fields.a`, `a[0][x]` → `fields.a[1].x`; raw names stay too.
-function M.form_fields(parts)
+function M.form_fields(parts, file_fields)
   local fields, files = {}, {}
   for _, p in ipairs(parts) do
-    if p.filename or FILE_FIELDS[p.name] then
+    if p.filename or file_fields[p.name] then
       files[#files + 1] = p
     elseif p.name then
       put(fields, p.name, p.data)
@@ -78,10 +75,10 @@ local function header(rec, name)
 end
 M.header = header
 
--- Body fields and files, whatever the encoding the client chose.
-local function body_input(rec)
+-- Body fields and files of a request to `op`, whatever the encoding the client chose.
+local function body_input(rec, op)
   local ctype = (header(rec, "content-type") or ""):lower()
-  if rec.parts then return M.form_fields(rec.parts) end
+  if rec.parts then return M.form_fields(rec.parts, op.file_fields) end
   if rec.parts_error then return nil, nil, reply.error(400, "malformed_request", rec.parts_error) end
   if rec.body == "" then return {}, {} end
   if ctype:find("json", 1, true) then
@@ -138,7 +135,7 @@ function M.context(op, params, rec)
     end
   end
   if op.body then
-    local fields, files, err = body_input(rec)
+    local fields, files, err = body_input(rec, op)
     if err then return nil, err end
     ctx.fields, ctx.files = fields, files
     for name in pairs(op.json_fields) do -- multipart fields sent as JSON text
@@ -272,24 +269,32 @@ function M.int_arg(ctx, name, lo, hi)
   return n
 end
 
--- How the cursor+paging lists report their page (shared/api/NOTES.md):
--- "count" paging{page_count} (the default), "total" paging{page_count,
--- total_count}, "comments" total_items + paging{start,page_count,total_count},
--- "search" paging{start,page_count,total_count}, "inside" the cursor too goes
--- inside paging{cursor,start,page_count,total_count}.
-local PAGING = {
-  PostsController_listAllComments = "comments",
-  PostsController_listAllReactions = "inside",
-  LinkedinController_getJobPostings = "total",
-  LinkedinController_getJobApplicants = "total",
-  LinkedinController_search = "search",
+-- The page of each `page_shape` (the row's; shared/api/NOTES.md,
+-- "Pagination"), from the items sent, the cursor of the next page, the
+-- index of the first item (0-based) and the number of items in the list.
+local PAGES = {
+  items_cursor = function(body, cursor) body.cursor = cursor end,
+  paging_count = function(body, cursor, _, out) body.cursor, body.paging = cursor, { page_count = #out } end,
+  paging_total = function(body, cursor, _, out, total)
+    body.cursor, body.paging = cursor, { page_count = #out, total_count = total }
+  end,
+  paging_comments = function(body, cursor, start, out, total)
+    body.cursor, body.total_items = cursor, total
+    body.paging = { start = start, page_count = #out, total_count = total }
+  end,
+  paging_search = function(body, cursor, start, out, total)
+    body.cursor, body.paging = cursor, { start = start, page_count = #out, total_count = total }
+  end,
+  cursor_in_paging = function(body, cursor, start, out, total)
+    body.paging = { cursor = cursor, start = start, page_count = #out, total_count = total }
+  end,
 }
 
 --- Answer one page of `objects`, applying `limit`, `cursor` (or `offset`)
 -- and every filter of PARSE that the operation lists in its query params,
--- in the shape of the operation's `paginated` kind: `{object, items,
--- cursor}`, the cursor+paging variants, `{data, next_cursor}`, or `{object,
--- items}` for lists without pagination. opts: `time` (field for
+-- in the operation's `page_shape`: `{object, items, cursor}`, the
+-- cursor+paging variants, `{data, next_cursor}`, or `{object, items}` for
+-- lists without pagination. opts: `time` (field for
 -- before/after and default order, "timestamp"), `key` (sort key function),
 -- `asc` (ascending key order), `cursor` (a cursor from elsewhere than the
 -- query, e.g. the body), `cursor_extra` (text carried by the next cursor),
@@ -347,23 +352,11 @@ function M.page(ctx, object, objects, opts)
   for i = first, last do out[#out + 1] = opts.view and opts.view(items[i][2]) or items[i][2] end
   local cursor = last < #items and last >= first and encode_cursor(op, items[last][1], opts.cursor_extra) or null
   local body
-  if op.paginated == "data+next_cursor" then
+  if op.page_shape == "data_next_cursor" then
     body = { data = out, next_cursor = cursor }
   else
     body = { object = object, items = out }
-    local total, start = #items, first - 1
-    local shape = PAGING[op.id] or "count"
-    if op.paginated == "cursor" then
-      body.cursor = cursor
-    elseif op.paginated == "cursor+paging" and shape == "inside" then
-      body.paging = { cursor = cursor, start = start, page_count = #out, total_count = total }
-    elseif op.paginated == "cursor+paging" then
-      body.cursor = cursor
-      if shape == "count" then body.paging = { page_count = #out }
-      elseif shape == "total" then body.paging = { page_count = #out, total_count = total }
-      else body.paging = { start = start, page_count = #out, total_count = total } end
-      if shape == "comments" then body.total_items = total end
-    end
+    if op.page_shape then PAGES[op.page_shape](body, cursor, first - 1, out, #items) end
   end
   for k, v in pairs(opts.extra or {}) do body[k] = v end
   return reply.ok(body)

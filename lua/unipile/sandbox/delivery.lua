@@ -17,19 +17,17 @@ local M = {}
 M.DEFAULTS = { retry_ms = 1000, timeout_ms = 30000, retries = 5 }
 M.config = { retry_ms = 1000, timeout_ms = 30000, retries = 5 }
 
--- Sources, their events and the events delivered when a webhook lists none
--- (NOTES.md: "(default)"; account_status: all of them).
-M.EVENTS = {
-  messaging = { "message_received", "message_read", "message_reaction", "message_edited", "message_deleted",
-    "message_delivered" },
-  users = { "new_relation" },
-  account_status = { "creation_success", "creation_fail", "deleted", "reconnected", "sync_success", "stopped",
-    "ok", "connecting", "error", "credentials", "permissions" },
-  email = { "mail_sent", "mail_received", "mail_moved" },
-  email_tracking = { "mail_opened", "mail_link_clicked" },
-}
-M.DEFAULT_EVENT = { messaging = "message_received", users = "new_relation", email = "mail_received",
-  email_tracking = "mail_opened" }
+-- Sources → their events (in table order) and → the set of events
+-- delivered when a webhook lists none (api/webhook_events.tsv, after
+-- NOTES.md: "(default)"; account_status: all of them).
+M.EVENTS, M.DEFAULT_EVENTS = {}, {}
+for _, e in ipairs(require "unipile.webhook_events") do
+  local event, source = e[1], e[2]
+  M.EVENTS[source] = M.EVENTS[source] or {}
+  M.DEFAULT_EVENTS[source] = M.DEFAULT_EVENTS[source] or {}
+  table.insert(M.EVENTS[source], event)
+  M.DEFAULT_EVENTS[source][event] = e.default or nil
+end
 
 local MAX_LOG = 2000
 local log, serial, generation = {}, 0, 0
@@ -201,7 +199,8 @@ function M.emit(source, event, account_id, payload)
     if not w.enabled or w.source ~= source then return false end
     if #w.account_ids > 0 and not contains(w.account_ids, account_id) then return false end
     if #w.events > 0 then return contains(w.events, event) end
-    return M.DEFAULT_EVENT[source] == nil or M.DEFAULT_EVENT[source] == event
+    local defaults = M.DEFAULT_EVENTS[source]
+    return defaults == nil or defaults[event] == true
   end)
   table.sort(hooks, function(a, b) return a.created_at < b.created_at or (a.created_at == b.created_at and a.id < b.id) end)
   for _, w in ipairs(hooks) do
