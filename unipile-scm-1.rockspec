@@ -9,7 +9,8 @@ description = {
     A client for the Unipile API (LinkedIn, WhatsApp, e-mail, calendars...)
     on top of libcurl's multi interface: retries with backoff and
     Retry-After, connection reuse, streaming downloads and multipart
-    uploads. Lua 5.1 to 5.4 and LuaJIT.
+    uploads. Lua 5.1 to 5.4 and LuaJIT. The offline fake of the API used
+    by its tests is a rock of its own, unipile-sandbox.
   ]],
   homepage = "https://github.com/lua-unipile/lua-unipile",
   license = "MIT",
@@ -26,5 +27,8 @@ build = {
     LUA_INCDIR = "$(LUA_INCDIR)",
     LUA_CMOD_DIR = "$(LIBDIR)",
     LUA_LMOD_DIR = "$(LUADIR)",
+    -- the SDK alone: the sandbox is unipile-sandbox-scm-1.rockspec (spelled
+    -- out, as both rocks configure the same build.luarocks directory)
+    UNIPILE_INSTALL = "sdk",
   },
 }

@@ -4,6 +4,7 @@
 -- Runs under lua5.4 (luasocket for the clock); the SDK side runs under
 -- $BENCH_LUA.
 local socket = require "socket"
+local sys = require "unipile.sandbox.sys"
 
 local E = os.getenv
 local TMP, STATIC, LUA = assert(E("BENCH_TMP")), assert(E("BENCH_STATIC")), E("BENCH_LUA") or "lua5.4"
@@ -20,7 +21,7 @@ local N1, WARM1, ROUNDS1 = 5000, 300, 5
 -- page-cache work for the same 1 GiB varies 3x from run to run).
 local RUNS5 = 7
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = sys.quote
 
 -- Ctrl-C reaches the children too: stop the whole run, do not go on with
 -- the next benchmark (run.sh's trap then stops the servers).
@@ -30,11 +31,9 @@ local function interrupted()
 end
 
 local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("*a")
-  local ok, how, code = p:close()
-  if how == "signal" or code == 130 or code == 143 then interrupted() end
-  return (s:gsub("%s+$", "")), ok
+  local out, ok, code, signal = sys.capture(cmd)
+  if signal or code == 130 or code == 143 then interrupted() end
+  return out, ok
 end
 
 -- Run a command whose last stdout line is key=value pairs.
@@ -219,11 +218,11 @@ local function bench5(out_dir, id, label)
   local url = STATIC .. "/b5/big.bin"
   local out = out_dir .. "/" .. TMP:match("[^/]+$") .. ".bin"   -- run.sh removes it on exit too
   local size = 1024 * 1024 * 1024
-  os.execute("curl -s -o /dev/null " .. q(url))   -- the file into the page cache, for both
+  sys.execute("curl -s -o /dev/null " .. q(url))   -- the file into the page cache, for both
   local cs, ss = {}, {}
   local TIME = "/usr/bin/time -f 'rss_kb=%M user_s=%U sys_s=%S' "
   local function curl_once()
-    os.execute("sync")                            -- no writeback of an earlier run left to compete with
+    sys.execute("sync")                            -- no writeback of an earlier run left to compete with
     local t0 = socket.gettime()
     local c = run_kv(TIME .. PIN .. " curl -s -o " .. q(out)
       .. " -w 'time_total=%{time_total} size=%{size_download}\\n' " .. q(url) .. " 2>&1 | tr '\\n' ' '")
@@ -233,7 +232,7 @@ local function bench5(out_dir, id, label)
     cs[#cs + 1] = c
   end
   local function sdk_once()
-    os.execute("sync")
+    sys.execute("sync")
     local t0 = socket.gettime()
     local s = run_kv(TIME .. lua_cmd("bench/sdk_download.lua", { "dsn=" .. STATIC .. "/b5",
       "key=" .. KEY, "path=/big.bin", "out=" .. out, "size=" .. size }, true) .. " 2>&1 | tr '\\n' ' '")
@@ -332,9 +331,7 @@ print(block)
 
 if README ~= "" then
   local BEGIN, END = "<!-- results:begin (bench/run.sh rewrites this section) -->", "<!-- results:end -->"
-  local f = io.open(README, "rb")
-  local text = f and f:read("*a") or ""
-  if f then f:close() end
+  local text = sys.read_file(README) or ""
   local a = text:find(BEGIN, 1, true)
   local b = text:find(END, 1, true)
   local new = BEGIN .. "\n\n" .. block .. "\n\n" .. END
@@ -343,9 +340,7 @@ if README ~= "" then
   else
     text = text .. (text == "" and "" or "\n") .. "## Results\n\n" .. new .. "\n"
   end
-  f = assert(io.open(README, "wb"))
-  f:write(text)
-  f:close()
+  sys.write_file(README, text)
   io.stderr:write("bench: wrote ", README, "\n")
 end
 local failed = 0

@@ -4,30 +4,24 @@
 -- busted.
 local support = require "support"
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local sys = require "unipile.sandbox.sys"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local root = capture("pwd"):gsub("%s+$", "")
-local nvim = capture("command -v nvim 2>/dev/null"):gsub("%s+$", "")
+local q = sys.quote
+local root = sys.cwd()
+local nvim = sys.which("nvim") or ""
 
 -- Run the script in headless Neovim; returns the RESULT fields and the output.
 local function run_script(sb, mode)
   local core = root .. "/build/luajit/unipile/core.so"
-  if not io.open(core, "rb") then os.execute("tools/build.sh luajit >/dev/null") end
+  if not sys.readable(core) then sys.execute("tools/build.sh luajit >/dev/null") end
   local cmd = table.concat({
-    "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS",
+    sys.WITHOUT_SANITIZERS,
     "UNIPILE_REPO=" .. q(root), "UNIPILE_DSN=" .. q(sb.url), "UNIPILE_API_KEY=" .. q(sb.api_key),
     "UNIPILE_NVIM_MODE=" .. q(mode or "driver"),
     "timeout 20", q(nvim), "--headless -u NONE -i NONE -n",
     "-c", q("luafile " .. root .. "/spec/nvim/transfer.lua"), "</dev/null 2>&1",
   }, " ")
-  local out = capture(cmd)
+  local out = sys.capture(cmd)
   local line = out:match("RESULT ([^\n]*)")
   assert(line, "no RESULT line from nvim:\n" .. out)
   local r = {}

@@ -5,33 +5,11 @@ local socket = require "socket"
 local cjson = require "cjson"
 local support = require "support"
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sys = require "unipile.sandbox.sys"
+-- nginx itself, its Lua module, its prefix: as the sandbox runs them.
+local launcher = require "unipile.sandbox.launcher"
 
--- os.execute → true when the command exited 0 (every Lua version).
-local function execute(cmd)
-  local a = os.execute(cmd)
-  return a == true or a == 0
-end
-
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local root = capture("pwd")
-
--- nginx itself, its Lua module and a free port: as the sandbox finds them.
-local sandbox = require "unipile.sandbox"
+local root = sys.cwd()
 
 -- One HTTP/1.0 exchange, in two halves so a request can stay in flight:
 -- open() sends, finish() reads the whole answer (the server closes).
@@ -62,34 +40,20 @@ end
 
 -- Start the example in a fresh prefix; returns its port and a stop function.
 local function start_example(sb)
-  if not read(root .. "/build/luajit/unipile/core.so") then execute("tools/build.sh luajit >/dev/null") end
-  assert(read(root .. "/build/luajit/unipile/core.so"), "build/luajit/unipile/core.so is missing")
-  local nginx = sandbox.find_nginx()
-  assert(nginx ~= "", "nginx not found")
-  local prefix = capture("mktemp -d " .. q((os.getenv("TMPDIR") or "/tmp") .. "/unipile-openresty.XXXXXX"))
-  assert(prefix:find("unipile%-openresty"), "mktemp failed")
-  local function stop()
-    local pid = (read(prefix .. "/logs/nginx.pid") or ""):match("%d+")
-    if pid then
-      execute("kill -TERM " .. pid .. " 2>/dev/null")
-      local deadline = socket.gettime() + 5
-      while execute("kill -0 " .. pid .. " 2>/dev/null") and socket.gettime() < deadline do socket.sleep(0.02) end
-      execute("kill -KILL " .. pid .. " 2>/dev/null")
-    end
-    execute("rm -rf " .. q(prefix))
-  end
+  local core = root .. "/build/luajit/unipile/core.so"
+  if not sys.readable(core) then sys.execute("tools/build.sh luajit >/dev/null") end
+  assert(sys.readable(core), "build/luajit/unipile/core.so is missing")
+  local nginx = launcher.find_nginx()
+  local prefix = launcher.new_prefix("unipile-openresty")
+  local function stop() launcher.stop_nginx(prefix) end
   local ok, port = pcall(function()
-    execute("mkdir -p " .. q(prefix .. "/logs") .. " " .. q(prefix .. "/tmp"))
-    local port = sandbox.free_port()
-    local main = sandbox.load_module_lines()
-    -- a root master would hand the workers to "nobody", locked out of the private prefix
-    if capture("id -u") == "0" then main = "user root;\n" .. main end
+    local port = sys.free_port()
     local values = {
-      MAIN = main, PREFIX = prefix, LISTEN = "127.0.0.1:" .. port,
+      MAIN = launcher.main_lines(), PREFIX = prefix, LISTEN = "127.0.0.1:" .. port,
       LUA_PATH = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/examples/openresty/?.lua;;",
       LUA_CPATH = root .. "/build/luajit/?.so;/usr/lib/x86_64-linux-gnu/lua/5.1/?.so;;",
     }
-    local conf = assert(read(root .. "/examples/openresty/nginx.conf"))
+    local conf = assert(sys.read_file(root .. "/examples/openresty/nginx.conf"))
     -- fill the placeholders outside the comments
     conf = conf:gsub("[^\n]*", function(line)
       if line:find("^%s*#") then return line end
@@ -99,24 +63,14 @@ local function start_example(sb)
     local n
     conf, n = conf:gsub("\nworker_processes auto;", "\nworker_processes 1;")
     assert(n == 1, "worker_processes line not found in the template")
-    local f = assert(io.open(prefix .. "/nginx.conf", "wb"))
-    f:write(conf)
-    f:close()
-    local started = execute(table.concat({
-      "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS",
-      "UNIPILE_DSN=" .. q(sb.url), "UNIPILE_API_KEY=" .. q(sb.api_key),
-      q(nginx), "-p", q(prefix .. "/"), "-c", q(prefix .. "/nginx.conf"), "-e", q(prefix .. "/logs/error.log"),
-      ">" .. q(prefix .. "/logs/startup.log") .. " 2>&1",
-    }, " "))
-    local function logs()
-      return (read(prefix .. "/logs/startup.log") or "") .. (read(prefix .. "/logs/error.log") or "")
-    end
-    assert(started, "nginx failed to start:\n" .. logs())
+    sys.write_file(prefix .. "/nginx.conf", conf)
+    local started = launcher.run_nginx(nginx, prefix, { "UNIPILE_DSN=" .. sb.url, "UNIPILE_API_KEY=" .. sb.api_key })
+    assert(started, "nginx failed to start:\n" .. launcher.logs(prefix))
     local deadline = socket.gettime() + 5
     while true do
       local okp, status = pcall(get, port, "/ping")
       if okp and status == 200 then break end
-      assert(socket.gettime() < deadline, "the example did not answer /ping:\n" .. logs())
+      assert(socket.gettime() < deadline, "the example did not answer /ping:\n" .. launcher.logs(prefix))
       socket.sleep(0.02)
     end
     return port
@@ -125,7 +79,7 @@ local function start_example(sb)
     stop()
     error(port, 0)
   end
-  return port, stop, function() return read(prefix .. "/logs/error.log") or "" end
+  return port, stop, function() return sys.read_file(prefix .. "/logs/error.log") or "" end
 end
 
 local function chats_records()

@@ -43,16 +43,10 @@ for rt in $RUNTIMES; do
   check "core-smoke-$rt" "$rt" tools/core_smoke.lua "build/$rt"
 done
 
-echo "== luarocks make --deps-mode=none"
-check luarocks sh -c '
-  rm -rf build/rocktree &&
-  luarocks --lua-version 5.4 make --deps-mode=none --tree build/rocktree unipile-scm-1.rockspec &&
-  LUA_PATH="build/rocktree/share/lua/5.4/?.lua;build/rocktree/share/lua/5.4/?/init.lua;;" \
-  LUA_CPATH="build/rocktree/lib/lua/5.4/?.so;;" lua5.4 -e "
-    local u = require \"unipile\"
-    assert(package.searchpath(\"unipile.core\", package.cpath):find(\"rocktree\"))
-    assert(package.searchpath(\"unipile\", package.path):find(\"rocktree\"))
-    print(\"installed unipile\", u.VERSION, require(\"unipile.core\").version().curl)"'
+echo "== luarocks make --deps-mode=none: the SDK rock alone, then the sandbox rock (tools/rocks_check.sh)"
+for rt in lua5.4 luajit; do
+  check "luarocks-$rt" tools/rocks_check.sh "$rt"
+done
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer (lua5.4)"
 if tools/build.sh lua5.4 asan >/dev/null; then

@@ -6,116 +6,31 @@
 --     ... sb:requests(), sb:fault{ status = 503, count = 2 } ...
 --     sb:stop()
 --
--- The control helpers are plain HTTP calls to /_sandbox/ (see
+-- The handle joins `unipile.sandbox.launcher` (nginx: start, stop) and
+-- `unipile.sandbox.control_client` (the HTTP helpers over /_sandbox/, see
 -- docs/internals.md, "Sandbox control API").
 -- @module unipile.sandbox
 
-local socket = require "socket"
-local http = require "socket.http"
-local ltn12 = require "ltn12"
+local launcher = require "unipile.sandbox.launcher"
+local control_client = require "unipile.sandbox.control_client"
+local sys = require "unipile.sandbox.sys"
 local prng = require "unipile.sandbox.prng"
 
 local M = {}
 
-local decode, encode
-do
-  local ok, cjson = pcall(require, "cjson")
-  if ok then
-    decode, encode = cjson.decode, cjson.encode
-  else
-    local dk = require "dkjson"
-    decode = function(s) return (dk.decode(s)) end
-    encode = dk.encode
-  end
+-- The handle: the control client's methods plus the sandbox's lifetime.
+local Sandbox = setmetatable({}, { __index = control_client.Client })
+local handle_mt = { __index = Sandbox }
+
+--- Stop nginx (fast shutdown) and remove the prefix. Safe to call twice.
+function Sandbox:stop()
+  if self.stopped then return end
+  self.stopped = true
+  launcher.stop_prefix(self.prefix)
 end
 
----------------------------------------------------------------------------
--- Shell and files
-
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- os.execute → ok, exit code (Lua 5.1/LuaJIT return a raw wait status).
-local function execute(cmd)
-  local a, how, code = os.execute(cmd)
-  if type(a) == "number" then
-    if a % 256 == 0 then return a == 0, math.floor(a / 256) end
-    return false, 128 + a % 128
-  end
-  if how == "signal" then return false, 128 + code end
-  return a == true, code or (a and 0 or 1)
-end
-M.execute = execute
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function capture(cmd)
-  local p = io.popen(cmd)
-  local s = p:read("*a")
-  p:close()
-  return (s:gsub("%s+$", ""))
-end
-
-local function tail(s, n)
-  local lines = {}
-  for line in (s or ""):gmatch("[^\n]+") do lines[#lines + 1] = line end
-  return table.concat(lines, "\n", math.max(1, #lines - (n or 15) + 1))
-end
-
--- The `lua/` directory this module was loaded from (absolute): nginx loads
--- the server side from the same tree.
-local function lua_dir()
-  local src = debug.getinfo(1, "S").source
-  local file = src:sub(1, 1) == "@" and src:sub(2)
-  if not file and package.searchpath then file = package.searchpath("unipile.sandbox", package.path) end
-  local dir = file and file:match("^(.*)/unipile/sandbox/init%.lua$") or "."
-  if dir:sub(1, 1) ~= "/" then dir = (os.getenv("PWD") or capture("pwd")) .. "/" .. dir end
-  return (dir:gsub("/%./", "/"):gsub("/%.$", ""))
-end
-
-local function find_nginx()
-  local env = os.getenv("UNIPILE_SANDBOX_NGINX")
-  if env and env ~= "" then return env end
-  if read("/usr/sbin/nginx") then return "/usr/sbin/nginx" end
-  local p = capture("command -v nginx 2>/dev/null")
-  if p ~= "" then return p end
-  error("unipile.sandbox: nginx not found (install nginx and libnginx-mod-http-lua, or set UNIPILE_SANDBOX_NGINX)", 3)
-end
-M.find_nginx = find_nginx
-
--- Dynamic modules to load (none when nginx has ngx_lua built in, as OpenResty).
-local MODULE_DIRS = { "/usr/lib/nginx/modules", "/usr/lib64/nginx/modules", "/usr/share/nginx/modules" }
-local function modules()
-  for _, dir in ipairs(MODULE_DIRS) do
-    if read(dir .. "/ngx_http_lua_module.so") then
-      local out = {}
-      if read(dir .. "/ndk_http_module.so") then out[#out + 1] = dir .. "/ndk_http_module.so" end
-      out[#out + 1] = dir .. "/ngx_http_lua_module.so"
-      return out
-    end
-  end
-  return {}
-end
-
---- The `load_module` lines that give an nginx of Debian's the Lua module
--- (empty when it is built in, as in OpenResty). Also used by the specs
--- that serve examples/openresty from nginx.
-function M.load_module_lines()
-  local lines = {}
-  for _, so in ipairs(modules()) do lines[#lines + 1] = "load_module " .. so .. ";" end
-  return table.concat(lines, "\n")
-end
+handle_mt.__gc = function(self) if self.owned then self:stop() end end
+handle_mt.__close = handle_mt.__gc
 
 local function random_key()
   local raw = io.open("/dev/urandom", "rb")
@@ -125,223 +40,6 @@ local function random_key()
   return "sbx_" .. bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end)
 end
 
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
-end
-M.free_port = free_port
-
----------------------------------------------------------------------------
--- nginx.conf
-
---- The nginx configuration for a sandbox in `prefix` on `port`.
-function M.nginx_conf(prefix, port, lua)
-  local lines = { "# unipile-sandbox: generated by unipile.sandbox.start" }
-  -- A root master would hand workers to "nobody", who cannot enter the
-  -- private prefix; a non-root master cannot switch user at all.
-  if capture("id -u") == "0" then lines[#lines + 1] = "user root;" end
-  local modules_line = M.load_module_lines()
-  if modules_line ~= "" then lines[#lines + 1] = modules_line end
-  local P = prefix
-  lines[#lines + 1] = ([[
-worker_processes 1;  # the state lives in one Lua VM
-daemon on;
-pid %s/logs/nginx.pid;
-error_log %s/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log %s/logs/access.log;
-  client_body_temp_path %s/tmp/body;
-  proxy_temp_path %s/tmp/proxy;
-  fastcgi_temp_path %s/tmp/fastcgi;
-  uwsgi_temp_path %s/tmp/uwsgi;
-  scgi_temp_path %s/tmp/scgi;
-  client_body_buffer_size 16m;
-  client_max_body_size 512m;
-  underscores_in_headers on;
-  keepalive_requests 100000;
-  gzip on;
-  gzip_types application/json;
-  gzip_min_length 256;
-  lua_package_path "%s/?.lua;%s/?/init.lua;;";
-  init_by_lua_block { require("unipile.sandbox.server").init() }
-  server {
-    listen 127.0.0.1:%d;
-    # Errors nginx answers itself (bad request line or header, URI or body
-    # too large, TRACE...) get the API's JSON envelope too. A URI, not a
-    # named location: those refuse requests whose request line is invalid.
-    error_page 400 404 405 408 413 414 494 500 501 502 503 504 /_sandbox_nginx_error;
-    location / {
-      content_by_lua_block { require("unipile.sandbox.server").handle() }
-    }
-    location = /_sandbox_nginx_error {
-      internal;
-      content_by_lua_block { require("unipile.sandbox.server").nginx_error() }
-    }
-  }
-}
-]]):format(P, P, P, P, P, P, P, P, lua, lua, port)
-  return table.concat(lines, "\n")
-end
-
----------------------------------------------------------------------------
--- The handle
-
-local Sandbox = {}
-Sandbox.__index = Sandbox
-
--- One control call; raises with the server's detail on failure.
-function Sandbox:call(method, path, body)
-  local chunks, src = {}, body ~= nil and encode(body) or nil
-  local ok, code = http.request({
-    url = self.url .. path, method = method, sink = ltn12.sink.table(chunks),
-    source = src and ltn12.source.string(src),
-    headers = src and { ["content-type"] = "application/json", ["content-length"] = tostring(#src) } or nil,
-    create = function()
-      local s = socket.tcp()
-      s:settimeout(self.timeout or 30)
-      return s
-    end,
-  })
-  if not ok then error("unipile.sandbox: " .. method .. " " .. path .. ": " .. tostring(code), 3) end
-  local text = table.concat(chunks)
-  local okd, data = pcall(decode, text)
-  if code >= 300 then
-    error(string.format("unipile.sandbox: %s %s: %d %s", method, path, code,
-      okd and type(data) == "table" and tostring(data.detail) or text), 3)
-  end
-  return okd and data or text
-end
-
---- Rebuild the data set (`{seed=, size=, api_key=, latency_ms=,
--- webhook_retry_ms=, webhook_timeout_ms=}`); clears requests, faults,
--- deliveries and received hooks. Returns the new state.
-function Sandbox:reset(opts)
-  local s = self:call("POST", "/_sandbox/reset", opts or {})
-  self.api_key = s.api_key
-  return s
-end
-
-function Sandbox:state() return self:call("GET", "/_sandbox/state") end
-
---- Recorded API requests, oldest first.
-function Sandbox:requests() return self:call("GET", "/_sandbox/requests").items end
-
-function Sandbox:last_request() return self:call("GET", "/_sandbox/requests?last=1").items[1] end
-
-function Sandbox:clear_requests() return self:call("DELETE", "/_sandbox/requests") end
-
---- Queue a fault (see docs/internals.md); returns it with its `id`.
-function Sandbox:fault(f) return self:call("POST", "/_sandbox/faults", f) end
-
-function Sandbox:faults() return self:call("GET", "/_sandbox/faults").items end
-
-function Sandbox:clear_faults() return self:call("DELETE", "/_sandbox/faults") end
-
---- `{ [operation_id] = params }` that succeed against the current state
--- (GET /_sandbox/examples).
-function Sandbox:examples() return self:call("GET", "/_sandbox/examples") end
-
-local function query(t)
-  local out = {}
-  for k, v in pairs(t or {}) do out[#out + 1] = k .. "=" .. tostring(v):gsub("[^%w%-._~]", function(c)
-    return string.format("%%%02X", c:byte())
-  end) end
-  table.sort(out)
-  return #out > 0 and "?" .. table.concat(out, "&") or ""
-end
-
---- Webhook delivery attempts, oldest first; `filter`: webhook_id, event, last.
-function Sandbox:deliveries(filter) return self:call("GET", "/_sandbox/deliveries" .. query(filter)).items end
-
-function Sandbox:clear_deliveries() return self:call("DELETE", "/_sandbox/deliveries") end
-
---- URL of the sandbox's own webhook receiver `name`; `fail` = N answers 500
--- to the first N deliveries.
-function Sandbox:hook_url(name, fail)
-  return self.url .. "/_sandbox/hook/" .. name .. (fail and fail > 0 and "?fail=" .. fail or "")
-end
-
---- Requests the receiver got (all, or for `name`). With `wait = n`, polls
--- until there are at least n of them or `timeout` seconds (5) passed.
-function Sandbox:hooks(name, opts)
-  opts = opts or {}
-  local deadline = socket.gettime() + (opts.timeout or 5)
-  while true do
-    local items = self:call("GET", "/_sandbox/hooks" .. query({ name = name })).items
-    if not opts.wait or #items >= opts.wait or socket.gettime() > deadline then return items end
-    socket.sleep(0.02)
-  end
-end
-
---- A message from a chat's other member (`{chat_id, text, sender_id}`):
--- stored, unseen, delivered to `messaging` webhooks as message_received.
-function Sandbox:inbound_message(t) return self:call("POST", "/_sandbox/inbound/message", t) end
-
---- An email arriving in a mail account (`{account_id, from, subject, body,
--- to, folder, attachments}`): stored unread, webhook mail_received.
-function Sandbox:inbound_email(t) return self:call("POST", "/_sandbox/inbound/email", t) end
-
---- Change an account's status (`message`: OK, CREDENTIALS, ERROR...) and
--- deliver the AccountStatus webhook.
-function Sandbox:account_status(id, message)
-  return self:call("POST", "/_sandbox/accounts/" .. id .. "/status", { message = message })
-end
-
---- Environment of a process using this sandbox.
-function Sandbox:env()
-  return { UNIPILE_DSN = self.url, UNIPILE_API_KEY = self.api_key, UNIPILE_SANDBOX_PREFIX = self.prefix,
-    UNIPILE_SANDBOX_URL = self.url }
-end
-
-local function alive(pid) return execute("kill -0 " .. pid .. " 2>/dev/null") end
-
---- Stop nginx (fast shutdown) and remove the prefix. Safe to call twice.
-function Sandbox:stop()
-  if self.stopped then return end
-  self.stopped = true
-  M.stop_prefix(self.prefix)
-end
-
-Sandbox.__gc = function(self) if self.owned then self:stop() end end
-Sandbox.__close = Sandbox.__gc
-
---- Stop the sandbox living in `prefix` (a directory made by start) and
--- remove it. Refuses directories that do not hold a sandbox nginx.conf.
-function M.stop_prefix(prefix)
-  if not prefix or prefix == "" then error("unipile.sandbox: no prefix to stop", 2) end
-  local conf = read(prefix .. "/nginx.conf")
-  if not conf or not conf:find("^# unipile%-sandbox") then
-    error("unipile.sandbox: " .. prefix .. " is not a sandbox prefix", 2)
-  end
-  local pid = (read(prefix .. "/logs/nginx.pid") or ""):match("%d+")
-  if pid and alive(pid) then
-    execute("kill -TERM " .. pid)
-    local deadline = socket.gettime() + 5
-    while alive(pid) and socket.gettime() < deadline do socket.sleep(0.02) end
-    if alive(pid) then execute("kill -KILL " .. pid) end
-  end
-  execute("rm -rf " .. q(prefix))
-end
-
-local function wait_health(sb, timeout)
-  local deadline = socket.gettime() + timeout
-  repeat
-    local c = socket.tcp()
-    c:settimeout(0.5)
-    local ok = c:connect("127.0.0.1", sb.port)
-    c:close()
-    if ok then
-      local good = pcall(sb.call, sb, "GET", "/_sandbox/health")
-      if good then return true end
-    end
-    socket.sleep(0.02)
-  until socket.gettime() > deadline
-  return false
-end
-
 --- Start a sandbox. opts (all optional): `port` (default: a free one),
 -- `api_key` (default: random), `seed` (1), `size` (see state.lua),
 -- `latency_ms` (added to every API request), `webhook_retry_ms` (base
@@ -349,30 +47,14 @@ end
 -- (s to wait for nginx, 5), `keep` (true: never stopped by garbage collection).
 function M.start(opts)
   opts = opts or {}
-  local nginx = find_nginx()
-  local port = opts.port or free_port()
-  local prefix = capture("mktemp -d " .. q((os.getenv("TMPDIR") or "/tmp") .. "/unipile-sandbox.XXXXXX"))
-  assert(prefix ~= "", "unipile.sandbox: mktemp failed")
-  execute("mkdir -p " .. q(prefix .. "/logs") .. " " .. q(prefix .. "/tmp"))
-  write(prefix .. "/nginx.conf", M.nginx_conf(prefix, port, lua_dir()))
-  -- nginx is a program of its own: sanitizer preloads meant for the client
-  -- under test (make test's ASan run) must not follow it.
-  local clean_env = "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS"
-  local ok = execute(table.concat({ clean_env, q(nginx), "-p", q(prefix .. "/"), "-c", q(prefix .. "/nginx.conf"),
-    "-e", q(prefix .. "/logs/error.log"), "2>" .. q(prefix .. "/logs/startup.log") }, " "))
-  local sb = setmetatable({ url = "http://127.0.0.1:" .. port, port = port, prefix = prefix,
-    owned = not opts.keep }, Sandbox)
+  local run = launcher.launch(opts.port, 2)
+  local sb = control_client.new({ url = "http://127.0.0.1:" .. run.port, port = run.port, prefix = run.prefix,
+    owned = not opts.keep }, handle_mt)
   local function fail(what)
-    local log = tail((read(prefix .. "/logs/startup.log") or "") .. "\n" .. (read(prefix .. "/logs/error.log") or ""))
     sb.owned = false
-    pcall(M.stop_prefix, prefix)
-    error("unipile.sandbox: " .. what .. " (nginx " .. nginx .. ", port " .. port .. ")\n" .. log, 3)
+    launcher.abort(run, what, 4)
   end
-  if not ok then
-    fail("nginx failed to start" .. (#modules() == 0 and read("/usr/sbin/nginx")
-      and " (ngx_http_lua_module not found: install libnginx-mod-http-lua)" or ""))
-  end
-  if not wait_health(sb, opts.timeout or 5) then fail("the sandbox did not answer /_sandbox/health in time") end
+  if not control_client.wait_ready(sb, opts.timeout or 5) then fail("the sandbox did not answer /_sandbox/health in time") end
   local rok, rerr = pcall(sb.reset, sb, { seed = opts.seed or 1, size = opts.size,
     api_key = opts.api_key or random_key(), latency_ms = opts.latency_ms,
     webhook_retry_ms = opts.webhook_retry_ms, webhook_timeout_ms = opts.webhook_timeout_ms })
@@ -391,13 +73,24 @@ function M.attach(url, opts)
   url = url or os.getenv("UNIPILE_SANDBOX_URL") or os.getenv("UNIPILE_DSN")
   if not url or url == "" then error("unipile.sandbox.attach: no url (set UNIPILE_SANDBOX_URL)", 2) end
   url = url:gsub("/+$", ""):gsub("/api/v1$", ""):gsub("/v1$", "")
-  local sb = setmetatable({ url = url, port = tonumber(url:match(":(%d+)$")), owned = false,
-    timeout = opts and opts.timeout }, Sandbox)
+  local sb = control_client.new({ url = url, port = tonumber(url:match(":(%d+)$")), owned = false,
+    timeout = opts and opts.timeout }, handle_mt)
   local health = sb:call("GET", "/_sandbox/health")
   sb.prefix = health.prefix and health.prefix:gsub("/$", "")
   sb.api_key = sb:state().api_key
   return sb
 end
+
+--- Stop the sandbox living in `prefix` (a directory made by start) and
+-- remove it. Refuses directories that do not hold a sandbox nginx.conf.
+M.stop_prefix = launcher.stop_prefix
+
+-- Kept for the callers of the single-module sandbox.
+M.execute = sys.execute
+M.free_port = sys.free_port
+M.find_nginx = launcher.find_nginx
+M.load_module_lines = launcher.load_module_lines
+M.nginx_conf = launcher.nginx_conf
 
 --- Bytes of a seeded attachment, to compare with a download: an entry of
 -- `state().attachments` or a message attachment (`id, file_size,
