@@ -1,5 +1,5 @@
 -- The Unipile v1 operations: one row per operation, the single source the
--- SDK methods, the sandbox routes, the CLI and the docs are built from.
+-- SDK methods, the sandbox routes and the docs are built from.
 -- Generated from shared/api/operations.tsv by tools/gen_operations.lua (the
 -- method names come from that script); spec/operations_spec.lua checks that
 -- this file and the TSV agree.
