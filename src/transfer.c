@@ -83,9 +83,10 @@ static void build_headers(lua_State *L, transfer_t *t, multi_t *m, int list) {
 }
 
 /* The options of `req` that are one plain value each, read by one loop
- * (read_options).  Strings and the two booleans go to the request_view
- * (configure() hands them to curl) or the transfer (multi.c reads them on
- * every attempt).  `absent` is what a req without the field gets; `sdk`
+ * (read_options).  Each goes to the request_view (what configure() hands
+ * to curl) or to the transfer (what multi.c reads on every attempt); its
+ * kind says the C type of that field.  `absent` is what a req without the
+ * field gets; `sdk`
  * is the client's default, exported as core.defaults so that the Lua
  * side has no second copy: the retry delays are the same both ways, the
  * time and size limits are off in a raw core request unless asked for. */
