@@ -31,7 +31,7 @@ bench: deps
 	@bench/run.sh
 
 lint: deps
-	luacheck lua spec examples bin tools bench fuzz
+	luacheck lua spec examples bin bin/unipile-sandbox tools bench fuzz # a directory only yields its *.lua
 
 clean:
 	rm -rf build build.luarocks

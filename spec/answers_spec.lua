@@ -122,6 +122,8 @@ describe("the C core keeps request strings alive", function()
       method = function() return "POST" end,
       body = function() return '{"provider":"LINKEDIN","pad":"' .. pad .. '"}' end,
       headers = function() return { "Content-Type: application/json", "X-Pad: " .. pad } end,
+      -- read by the option table's loop, as url and method are
+      ca_file = function() return "/etc/ssl/certs/" .. ("./"):rep(32) .. "ca-certificates.crt" end,
     }
     local req = setmetatable({}, { __index = function(_, k)
       collectgarbage()

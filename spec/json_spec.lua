@@ -7,6 +7,7 @@ local cjson = require "cjson"
 
 local decode = core.json_decode
 local null = cjson.null
+-- luacheck: read globals math.type math.maxinteger math.mininteger (5.3+: only behind HAS_INTEGERS)
 local HAS_INTEGERS = math.type ~= nil -- Lua 5.3+
 
 local rules = require "json_rules"

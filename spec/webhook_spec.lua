@@ -3,24 +3,34 @@ local webhook = require "unipile.webhook"
 describe("webhook receiver helpers", function()
   local secret = "s3cret-value"
 
-  it("verifies the shared-secret header whatever its case or shape", function()
-    assert.is_true(webhook.verify({ ["x-webhook-secret"] = secret }, "{}", { secret = secret }))
-    assert.is_true(webhook.verify({ ["X-WEBHOOK-SECRET"] = { secret } }, "{}", { secret = secret }))
-    assert.is_true(webhook.verify({ { "X-Webhook-Secret", secret } }, "{}", { secret = secret }))
-    assert.is_true(webhook.verify({ ["X-Unipile-Auth"] = secret }, "{}", { header = "x-unipile-auth", secret = secret }))
-  end)
+  -- verify(headers, opts); the older verify(headers, body, opts) still works.
+  local FORMS = {
+    { "verify(headers, opts)", function(h, o) return webhook.verify(h, o) end },
+    { "verify(headers, body, opts)", function(h, o) return webhook.verify(h, "{}", o) end },
+    { "verify(headers, nil, opts)", function(h, o) return webhook.verify(h, nil, o) end },
+  }
+  for _, form in ipairs(FORMS) do
+    local verify = form[2]
 
-  it("refuses a wrong or missing secret without echoing it", function()
-    local ok, why = webhook.verify({ ["X-Webhook-Secret"] = "s3cret-valuE" }, "{}", { secret = secret })
-    assert.is_false(ok)
-    assert.is_nil(why:find(secret, 1, true))
-    ok, why = webhook.verify({}, "{}", { secret = secret })
-    assert.is_false(ok)
-    assert.matches("missing header", why)
-    assert.is_false((webhook.verify({ ["X-Webhook-Secret"] = secret .. "x" }, "{}", { secret = secret })))
-    assert.is_false((webhook.verify({ ["X-Webhook-Secret"] = "" }, "{}", { secret = secret })))
-    assert.has_error(function() webhook.verify({}, "{}", {}) end)
-  end)
+    it(form[1] .. " verifies the shared-secret header whatever its case or shape", function()
+      assert.is_true(verify({ ["x-webhook-secret"] = secret }, { secret = secret }))
+      assert.is_true(verify({ ["X-WEBHOOK-SECRET"] = { secret } }, { secret = secret }))
+      assert.is_true(verify({ { "X-Webhook-Secret", secret } }, { secret = secret }))
+      assert.is_true(verify({ ["X-Unipile-Auth"] = secret }, { header = "x-unipile-auth", secret = secret }))
+    end)
+
+    it(form[1] .. " refuses a wrong or missing secret without echoing it", function()
+      local ok, why = verify({ ["X-Webhook-Secret"] = "s3cret-valuE" }, { secret = secret })
+      assert.is_false(ok)
+      assert.is_nil(why:find(secret, 1, true))
+      ok, why = verify({}, { secret = secret })
+      assert.is_false(ok)
+      assert.matches("missing header", why)
+      assert.is_false((verify({ ["X-Webhook-Secret"] = secret .. "x" }, { secret = secret })))
+      assert.is_false((verify({ ["X-Webhook-Secret"] = "" }, { secret = secret })))
+      assert.has_error(function() verify({}, {}) end)
+    end)
+  end
 
   it("compares in constant time over the expected length", function()
     assert.is_true(webhook.constant_time_equal("abc", "abc"))

@@ -1,8 +1,8 @@
 /*
  * core.c - the unipile.core module table: version(), escape(), parse_url(),
- * file_kind(), now(), sleep(), the multi constructor and json_decode
- * (json.c).  The
- * transfer machinery lives in multi.c and transfer.c.
+ * file_kind(), now(), sleep(), the multi constructor, json_decode
+ * (json.c), and the values _VERSION, defaults (transfer.c) and codes.
+ * The transfer machinery lives in multi.c and transfer.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +11,11 @@
 #include <time.h>
 
 #include "internal.h"
+
+/* From CMakeLists.txt's project(VERSION): the one place it is written. */
+#ifndef UNIPILE_VERSION
+#error "UNIPILE_VERSION is not defined (CMakeLists.txt passes it from project())"
+#endif
 
 int64_t monotonic_ms(void) {
   struct timespec ts;
@@ -196,6 +201,28 @@ static int core_file_kind(lua_State *L) {
   return 1;
 }
 
+/* core.codes: the CURLE_ values that results' curl_code is compared with
+ * in Lua, by their names without the prefix, so no bare number stands
+ * for a curl code on the Lua side. */
+static void push_codes(lua_State *L) {
+  static const struct { const char *name; CURLcode code; } codes[] = {
+    { "OK", CURLE_OK },
+    { "OPERATION_TIMEDOUT", CURLE_OPERATION_TIMEDOUT },     /* any of curl's time limits */
+    { "ABORTED_BY_CALLBACK", CURLE_ABORTED_BY_CALLBACK },   /* cancelled */
+    { "WRITE_ERROR", CURLE_WRITE_ERROR },                   /* a cap, the output file or sink */
+    { "COULDNT_CONNECT", CURLE_COULDNT_CONNECT },
+    { "URL_MALFORMAT", CURLE_URL_MALFORMAT },
+    { "PARTIAL_FILE", CURLE_PARTIAL_FILE },
+    { "PEER_FAILED_VERIFICATION", CURLE_PEER_FAILED_VERIFICATION },
+    { NULL, CURLE_OK } };
+  int i;
+  lua_newtable(L);
+  for (i = 0; codes[i].name; i++) {
+    lua_pushinteger(L, (lua_Integer)codes[i].code);
+    lua_setfield(L, -2, codes[i].name);
+  }
+}
+
 static const luaL_Reg core_functions[] = {
   { "file_kind", core_file_kind },
   { "version", core_version },
@@ -219,7 +246,11 @@ UNIPILE_EXPORT int luaopen_unipile_core(lua_State *L) {
   multi_register(L);
   transfer_register(L);
   luaL_newlib(L, core_functions);
-  lua_pushliteral(L, "0.1.0");
+  lua_pushliteral(L, UNIPILE_VERSION);
   lua_setfield(L, -2, "_VERSION");
+  transfer_push_defaults(L);
+  lua_setfield(L, -2, "defaults");
+  push_codes(L);
+  lua_setfield(L, -2, "codes");
   return 1;
 }

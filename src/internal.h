@@ -124,6 +124,7 @@ void transfer_collect(transfer_t *t, CURLcode code);
 void transfer_end_output(transfer_t *t);
 void transfer_free_request(transfer_t *t);
 void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len);
+void transfer_push_defaults(lua_State *L);
 
 /* headers.c: what headers_add_line returns. */
 enum { HEADERS_OK, HEADERS_OVER_CAP, HEADERS_NO_MEMORY };

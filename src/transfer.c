@@ -4,6 +4,7 @@
  * decided by multi.c; this file only builds, records and reports.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,49 +82,122 @@ static void build_headers(lua_State *L, transfer_t *t, multi_t *m, int list) {
     if (!has_header_named(t->headers, h->data)) append_header(L, t, h->data);
 }
 
-/* req[key] as a string without NUL bytes (curl would cut it), or NULL.
- * The value stays on the stack: `req` may be a proxy whose __index makes
- * a fresh string, which only the stack keeps alive until curl copied it
- * (transfer_new drops these values once configure() is done). */
-static const char *opt_string(lua_State *L, int req, const char *key) {
+/* The options of `req` that are one plain value each, read by one loop
+ * (read_options).  Each goes to the request_view (what configure() hands
+ * to curl) or to the transfer (what multi.c reads on every attempt); its
+ * kind says the C type of that field.  `absent` is what a req without the
+ * field gets; `sdk`
+ * is the client's default, exported as core.defaults so that the Lua
+ * side has no second copy: the retry delays are the same both ways, the
+ * time and size limits are off in a raw core request unless asked for. */
+typedef enum { KIND_MS, KIND_COUNT, KIND_BYTES, KIND_BOOL, KIND_STRING } option_kind;
+typedef enum { IN_VIEW, IN_TRANSFER } option_place;
+
+/* Up to what curl takes as a long everywhere; bytes up to 2^53, the
+ * largest integer every Lua number holds. */
+#define MAX_LONG_OPTION 2147483647.0
+#define MAX_BYTES_OPTION 9007199254740992.0
+#define NO_SDK_DEFAULT (-1.0)
+#define SAME_AS_SDK (-2.0)
+
+typedef struct request_option {
+  const char *name;
+  option_kind kind;     /* the C type of the field: long (ms, count), curl_off_t (bytes),
+                           int (bool), const char * (string) */
+  option_place place;
+  size_t offset;
+  double absent;        /* numbers and booleans; SAME_AS_SDK: the sdk column */
+  double sdk;           /* core.defaults[name], or NO_SDK_DEFAULT */
+  double max;           /* numbers: the largest value taken (the smallest is 0) */
+  const char *text;     /* strings: the value when absent; NULL: none */
+} request_option;
+
+#define VIEW(field) IN_VIEW, offsetof(request_view, field)
+#define TRANSFER(field) IN_TRANSFER, offsetof(transfer_t, field)
+#define NUMBER(name, kind, where, absent, sdk, max) { name, kind, where, absent, sdk, max, NULL }
+#define FLAG(name, where, absent) { name, KIND_BOOL, where, absent, NO_SDK_DEFAULT, 1, NULL }
+#define TEXT(name, where, text) { name, KIND_STRING, where, 0, NO_SDK_DEFAULT, 0, text }
+
+static const request_option OPTIONS[] = {
+  TEXT("url", VIEW(url), NULL), /* required: see read_request */
+  TEXT("method", VIEW(method), "GET"),
+  FLAG("verify", VIEW(verify), 1),
+  TEXT("ca_file", VIEW(ca_file), NULL),
+  TEXT("proxy", VIEW(proxy), NULL),
+  NUMBER("connect_timeout_ms", KIND_MS, VIEW(connect_timeout_ms), 0, 10000, MAX_LONG_OPTION),
+  NUMBER("low_speed_limit", KIND_COUNT, VIEW(low_speed_limit), 0, 1, MAX_LONG_OPTION), /* bytes per second */
+  NUMBER("low_speed_time_ms", KIND_MS, VIEW(low_speed_time_ms), 0, 60000, MAX_LONG_OPTION),
+  NUMBER("timeout_ms", KIND_MS, TRANSFER(timeout_ms), 0, 60000, MAX_LONG_OPTION),
+  NUMBER("retries", KIND_COUNT, TRANSFER(retries), 0, 2, MAX_LONG_OPTION),
+  FLAG("retry_unsafe", TRANSFER(retry_unsafe), 0),
+  NUMBER("backoff_ms", KIND_MS, TRANSFER(backoff_ms), SAME_AS_SDK, 200, MAX_LONG_OPTION),
+  NUMBER("backoff_max_ms", KIND_MS, TRANSFER(backoff_max_ms), SAME_AS_SDK, 5000, MAX_LONG_OPTION),
+  NUMBER("retry_after_max_ms", KIND_MS, TRANSFER(retry_after_max_ms), SAME_AS_SDK, 60000, MAX_LONG_OPTION),
+  NUMBER("max_body_bytes", KIND_BYTES, TRANSFER(max_body_bytes), 0, 64.0 * 1024 * 1024, MAX_BYTES_OPTION),
+  NUMBER("max_bytes", KIND_BYTES, TRANSFER(max_bytes), 0, NO_SDK_DEFAULT, MAX_BYTES_OPTION),
+};
+#define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
+/* The value at the top of the stack as a string without NUL bytes (curl
+ * would cut it), or NULL when nil.  The value stays on the stack: `req`
+ * may be a proxy whose __index makes a fresh string, which only the stack
+ * keeps alive until curl copied it (transfer_new drops these values once
+ * configure() is done). */
+static const char *option_string(lua_State *L, const char *key) {
   size_t len;
-  const char *s = NULL;
-  luaL_checkstack(L, 2, "request options");
-  lua_getfield(L, req, key);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.%s must be a string", key);
-    s = lua_tolstring(L, -1, &len);
-    if (strlen(s) != len) luaL_error(L, "req.%s contains a NUL byte", key);
-  }
+  const char *s;
+  if (lua_isnil(L, -1)) return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "req.%s must be a string", key);
+  s = lua_tolstring(L, -1, &len);
+  if (strlen(s) != len) luaL_error(L, "req.%s contains a NUL byte", key);
   return s;
 }
 
-/* req[key] as a whole number in [0, max], or def when absent. */
-static lua_Number opt_number(lua_State *L, int req, const char *key, lua_Number def, lua_Number max) {
+/* The number at the top of the stack, in [0, max] (a fraction is cut
+ * when stored, as a C cast does), or the option's default when nil. */
+static lua_Number option_number(lua_State *L, const request_option *o) {
   lua_Number v;
-  lua_getfield(L, req, key);
-  if (lua_isnil(L, -1)) v = def;
-  else if (lua_type(L, -1) != LUA_TNUMBER || !((v = lua_tonumber(L, -1)) >= 0 && v <= max))
-    return luaL_error(L, "req.%s must be a number from 0 to %f", key, (double)max);
-  lua_pop(L, 1);
+  if (lua_isnil(L, -1)) return o->absent == SAME_AS_SDK ? o->sdk : o->absent;
+  if (lua_type(L, -1) != LUA_TNUMBER || !((v = lua_tonumber(L, -1)) >= 0 && v <= o->max))
+    return luaL_error(L, "req.%s must be a number from 0 to %f", o->name, o->max);
   return v;
 }
 
-static long opt_ms(lua_State *L, int req, const char *key, long def) {
-  return (long)opt_number(L, req, key, (lua_Number)def, 2147483647.0);
-}
-
-/* Byte counts: up to 2^53, the largest integer every Lua number holds. */
-static curl_off_t opt_bytes(lua_State *L, int req, const char *key) {
-  return (curl_off_t)opt_number(L, req, key, 0, 9007199254740992.0);
-}
-
-static int opt_bool(lua_State *L, int req, const char *key, int def) {
-  int v;
-  lua_getfield(L, req, key);
-  v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+/* Reads one option into its field; pops it, unless it is a string that
+ * must stay anchored. */
+static void read_option(lua_State *L, int req, const request_option *o, char *field) {
+  luaL_checkstack(L, 2, "request options");
+  lua_getfield(L, req, o->name);
+  switch (o->kind) {
+  case KIND_STRING: {
+    const char *s = option_string(L, o->name);
+    *(const char **)field = s ? s : o->text;
+    return; /* left on the stack */
+  }
+  case KIND_BOOL: *(int *)field = lua_isnil(L, -1) ? (int)o->absent : lua_toboolean(L, -1); break;
+  case KIND_BYTES: *(curl_off_t *)field = (curl_off_t)option_number(L, o); break;
+  case KIND_MS: case KIND_COUNT: *(long *)field = (long)option_number(L, o); break;
+  }
   lua_pop(L, 1);
-  return v;
+}
+
+static void read_options(lua_State *L, transfer_t *t, int req, request_view *v) {
+  size_t i;
+  for (i = 0; i < NOPTIONS; i++) {
+    char *base = OPTIONS[i].place == IN_VIEW ? (char *)v : (char *)t;
+    read_option(L, req, &OPTIONS[i], base + OPTIONS[i].offset);
+  }
+}
+
+/* core.defaults: the client's default for each option that has one. */
+void transfer_push_defaults(lua_State *L) {
+  size_t i;
+  lua_newtable(L);
+  for (i = 0; i < NOPTIONS; i++) {
+    if (OPTIONS[i].sdk == NO_SDK_DEFAULT) continue;
+    lua_pushinteger(L, (lua_Integer)OPTIONS[i].sdk);
+    lua_setfield(L, -2, OPTIONS[i].name);
+  }
 }
 
 static void read_output(lua_State *L, transfer_t *t, int req) {
@@ -161,31 +235,16 @@ static void read_body(lua_State *L, transfer_t *t, int req, request_view *v) {
 
 /* All validation happens here, before an easy handle is taken: any Lua
  * error leaves only memory that the transfer's __gc frees.  Strings the
- * view points at are left on the stack (see opt_string). */
+ * view points at are left on the stack (see option_string). */
 static void read_request(lua_State *L, transfer_t *t, multi_t *m, int req, request_view *v) {
-  if ((v->url = opt_string(L, req, "url")) == NULL) luaL_error(L, "req.url is required");
-  v->method = opt_string(L, req, "method");
-  if (v->method == NULL) v->method = "GET";
+  read_options(L, t, req, v);
+  if (v->url == NULL) luaL_error(L, "req.url is required");
   if (!is_token(v->method, strlen(v->method))) luaL_error(L, "req.method is not a valid HTTP method");
   read_body(L, t, req, v);
   lua_getfield(L, req, "headers");
   build_headers(L, t, m, lua_gettop(L));
   lua_pop(L, 1);
   read_output(L, t, req);
-  v->verify = opt_bool(L, req, "verify", 1);
-  v->ca_file = opt_string(L, req, "ca_file");
-  v->proxy = opt_string(L, req, "proxy");
-  v->connect_timeout_ms = opt_ms(L, req, "connect_timeout_ms", 0);
-  v->low_speed_limit = opt_ms(L, req, "low_speed_limit", 0);
-  v->low_speed_time_ms = opt_ms(L, req, "low_speed_time_ms", 0);
-  t->timeout_ms = opt_ms(L, req, "timeout_ms", 0);
-  t->retries = opt_ms(L, req, "retries", 0);
-  t->retry_unsafe = opt_bool(L, req, "retry_unsafe", 0);
-  t->backoff_ms = opt_ms(L, req, "backoff_ms", 200);
-  t->backoff_max_ms = opt_ms(L, req, "backoff_max_ms", 5000);
-  t->retry_after_max_ms = opt_ms(L, req, "retry_after_max_ms", 60000);
-  t->max_body_bytes = opt_bytes(L, req, "max_body_bytes");
-  t->max_bytes = opt_bytes(L, req, "max_bytes");
 }
 
 /* The text of the error for a response whose headers pass HEADERS_CAP. */

@@ -13,6 +13,7 @@ Works on Lua 5.1, LuaJIT and 5.4: no goto, no integer division.
 local build = arg[1] or "build/5.4"
 package.cpath = build .. "/?.so;" .. package.cpath
 local core = require "unipile.core"
+local CURLE = core.codes
 
 local passed, failed = 0, 0
 local function check(name, ok, detail)
@@ -249,7 +250,7 @@ check("now is monotonic ms", type(core.now()) == "number" and core.now() >= 0)
 ---------------------------------------------------------------- basic requests
 
 local r = run({ url = base .. "/hello" })
-check("GET in memory", r.status == 200 and r.body == "hello world" and r.curl_code == 0 and r.attempts == 1
+check("GET in memory", r.status == 200 and r.body == "hello world" and r.curl_code == CURLE.OK and r.attempts == 1
   and r.reached == true and r.bytes == 11 and type(r.total_time) == "number", r.body)
 check("response headers trimmed", header(r, "X-Spaced") == "padded value" and header(r, "content-type") == "text/plain",
   header(r, "X-Spaced"))
@@ -328,7 +329,7 @@ local calls = 0
 r = run({ url = base .. "/big?n=1000000", retries = 3, retry_unsafe = true,
   output = function() calls = calls + 1; error({ why = "disk full" }) end })
 check("sink error aborts, kept in result, no retry", calls == 1 and type(r.sink_error) == "table"
-  and r.sink_error.why == "disk full" and r.curl_code == 23 and r.attempts == 1, r.curl_error)
+  and r.sink_error.why == "disk full" and r.curl_code == CURLE.WRITE_ERROR and r.attempts == 1, r.curl_error)
 
 r = run({ url = base .. "/big?n=1000000", output = function() error("plain") end })
 check("sink error string", type(r.sink_error) == "string" and r.sink_error:find("plain"), r.sink_error)
@@ -338,7 +339,7 @@ calls = 0
 self_t = m:add({ url = base .. "/big?n=1000000", output = function() calls = calls + 1; self_t:cancel() end })
 while not self_t:done() do m:perform(1000) end
 r = self_t:result()
-check("cancel from inside a sink", calls == 1 and r.curl_code == 42 and r.curl_error == "cancelled", r.curl_error)
+check("cancel from inside a sink", calls == 1 and r.curl_code == CURLE.ABORTED_BY_CALLBACK and r.curl_error == "cancelled", r.curl_error)
 
 local inner
 r = run({ url = base .. "/big?n=100000", output = function()
@@ -404,7 +405,7 @@ while not tnd:done() do m:perform(1000) end
 ---------------------------------------------------------------- failures and retries
 
 r = run({ url = "http://127.0.0.1:1/", retries = 2, backoff_ms = 10 })
-check("connection refused retried for any method", r.status == 0 and r.curl_code == 7 and r.attempts == 3
+check("connection refused retried for any method", r.status == 0 and r.curl_code == CURLE.COULDNT_CONNECT and r.attempts == 3
   and r.reached == false and r.body == nil and type(r.curl_error) == "string", r.curl_code .. " " .. r.attempts)
 r = run({ url = "http://127.0.0.1:1/", method = "POST", body = "x", retries = 1, backoff_ms = 10, retry_unsafe = false })
 check("connection refused retried for POST too", r.attempts == 2)
@@ -430,34 +431,34 @@ check("no Retry-After -> retry_after nil", r.retry_after == nil and r.attempts =
 t0 = core.now()
 r = run({ url = base .. "/slow?ms=2000", timeout_ms = 300, retries = 2, retry_unsafe = true })
 elapsed = core.now() - t0
-check("total timeout, not retried", r.curl_code == 28 and r.timeout_phase == "total" and r.attempts == 1
+check("total timeout, not retried", r.curl_code == CURLE.OPERATION_TIMEDOUT and r.timeout_phase == "total" and r.attempts == 1
   and r.reached == true and elapsed < 1500, tostring(r.timeout_phase) .. " " .. r.attempts)
 run({ url = base .. "/hello" }, m2)
 r = run({ url = base .. "/slow?ms=2000", timeout_ms = 300 }, m2)
-check("total timeout on a reused connection", r.curl_code == 28 and r.timeout_phase == "total"
+check("total timeout on a reused connection", r.curl_code == CURLE.OPERATION_TIMEDOUT and r.timeout_phase == "total"
   and r.new_connections == 0, tostring(r.timeout_phase) .. " " .. tostring(r.new_connections))
 
 t0 = core.now()
 r = run({ url = "http://127.0.0.1:" .. hole_port .. "/", connect_timeout_ms = 300, retries = 1, backoff_ms = 10 })
 elapsed = core.now() - t0
-check("connect timeout, retried (never reached)", r.curl_code == 28 and r.timeout_phase == "connect"
+check("connect timeout, retried (never reached)", r.curl_code == CURLE.OPERATION_TIMEDOUT and r.timeout_phase == "connect"
   and r.reached == false and r.attempts == 2 and elapsed >= 550, tostring(r.timeout_phase) .. " " .. r.curl_code .. " " .. elapsed)
 
 t0 = core.now()
 r = run({ url = base .. "/slow?ms=4000", low_speed_limit = 10, low_speed_time_ms = 900 })
 elapsed = core.now() - t0
-check("low speed limit aborts", r.curl_code == 28 and r.timeout_phase == "total" and elapsed < 3000,
+check("low speed limit aborts", r.curl_code == CURLE.OPERATION_TIMEDOUT and r.timeout_phase == "total" and elapsed < 3000,
   r.curl_code .. " " .. elapsed)
 
 r = run({ url = "http://[::1", retries = 3 })
-check("malformed URL not retried", r.curl_code == 3 and r.attempts == 1, r.curl_code .. " " .. r.attempts)
+check("malformed URL not retried", r.curl_code == CURLE.URL_MALFORMAT and r.attempts == 1, r.curl_code .. " " .. r.attempts)
 
 path = tmp .. "/flaky.bin"
 r = run({ url = base .. "/flaky?key=flaky", output = path, retries = 1, retry_unsafe = true, backoff_ms = 10 })
 check("dropped download retried, file truncated", r.status == 200 and r.attempts == 2
   and read_file(path) == string.rep("b", 1000), r.curl_code .. " " .. r.attempts)
 r = run({ url = base .. "/flaky?key=flaky2", output = path, retries = 1, retry_unsafe = false })
-check("dropped download not retried without retry_unsafe", r.curl_code == 18 and r.attempts == 1, r.curl_code)
+check("dropped download not retried without retry_unsafe", r.curl_code == CURLE.PARTIAL_FILE and r.attempts == 1, r.curl_code)
 
 r = run({ url = "http://unipile.invalid/hello", proxy = base })
 check("proxy", r.status == 200 and r.body == "hello world", r.curl_error)
@@ -465,7 +466,7 @@ check("proxy", r.status == 200 and r.body == "hello world", r.curl_error)
 ---------------------------------------------------------------- TLS
 
 r = run({ url = tls_base .. "/", retries = 2 })
-check("TLS verification on by default, not retried", r.curl_code == 60 and r.attempts == 1, r.curl_code)
+check("TLS verification on by default, not retried", r.curl_code == CURLE.PEER_FAILED_VERIFICATION and r.attempts == 1, r.curl_code)
 r = run({ url = tls_base .. "/", verify = false })
 check("verify = false", r.status == 200 and r.body == "secure", r.curl_error)
 local m5 = core.multi()
@@ -496,7 +497,7 @@ m3:perform(200)
 check("perform(wait) waits at most wait_ms", core.now() - t0 < 400, core.now() - t0)
 check("cancel returns true once", ts1:cancel() == true and ts1:cancel() == false and ts1:done())
 r = ts1:result()
-check("cancelled result", r.curl_code == 42 and r.curl_error == "cancelled" and m3:pending() == 0, r.curl_error)
+check("cancelled result", r.curl_code == CURLE.ABORTED_BY_CALLBACK and r.curl_error == "cancelled" and m3:pending() == 0, r.curl_error)
 check("result is cached", ts1:result() == r)
 
 local tr = m3:add({ url = "http://127.0.0.1:1/", retries = 5, backoff_ms = 2000 })

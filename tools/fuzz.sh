@@ -16,6 +16,9 @@ CC=${FUZZ_CC:-clang}
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wall -Wextra -Werror
   -I/usr/include/lua5.4 -Isrc"
 root_define="-DFUZZ_ROOT=\"$(pwd)\"" # the checkout, for the harnesses' package.path
+# src/core.c takes its version from CMakeLists.txt's project(), as cmake passes it.
+version=$(sed -n 's/^project(unipile VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+version_define="-DUNIPILE_VERSION=\"$version\""
 
 sources() { # harness → the C files it links
   case "$1" in
@@ -30,7 +33,7 @@ status=0
 for h in $harnesses; do
   src=$(sources "$h") || { echo "fuzz: unknown harness $h" >&2; status=2; continue; }
   # shellcheck disable=SC2086 # word splitting of the flag and file lists is wanted
-  if ! $CC $FLAGS "$root_define" $src -o "$out/$h" > "$out/$h.build.log" 2>&1; then
+  if ! $CC $FLAGS "$root_define" "$version_define" $src -o "$out/$h" > "$out/$h.build.log" 2>&1; then
     cat "$out/$h.build.log" >&2; echo "FAIL fuzz $h: build failed"; status=1; continue
   fi
   rm -rf "$out/corpus/$h" "$out/findings/$h"

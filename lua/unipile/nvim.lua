@@ -34,7 +34,7 @@ local M = {}
 M.poll_min_ms = 1      -- bounds of the poll interval while transfers are in flight
 M.poll_max_ms = 10
 
-local unpack = table.unpack or unpack
+local unpack = table.unpack or unpack -- luacheck: ignore 113 143 (5.2+ has one, 5.1 and LuaJIT the other)
 
 --- Run `fn(...)` as a scheduler task driven from the Neovim event loop and
 -- return at once. When it and everything it spawned are done,

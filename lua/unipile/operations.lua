@@ -1,5 +1,5 @@
 -- The Unipile v1 operations: one row per operation, the single source the
--- SDK methods, the sandbox routes, the CLI and the docs are built from.
+-- SDK methods, the sandbox routes and the docs are built from.
 -- Generated from api/operations.tsv by tools/gen_operations.lua: edit the
 -- TSV, not this file; spec/operations_spec.lua checks they agree.
 --

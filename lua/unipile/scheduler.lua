@@ -31,8 +31,8 @@ M.MAX_SLEEP_MS = 2147483647
 local WAIT = setmetatable({}, { __tostring = function() return "unipile.scheduler.WAIT" end })
 M.WAIT = WAIT
 
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
-local unpack = table.unpack or unpack
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end -- luacheck: ignore 143 (5.2+)
+local unpack = table.unpack or unpack -- luacheck: ignore 113 143 (5.2+ has one, 5.1 and LuaJIT the other)
 
 local current               -- the scheduler whose task is being resumed
 local passthrough = setmetatable({}, { __mode = "k" })  -- our iterator coroutines

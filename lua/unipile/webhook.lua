@@ -5,31 +5,23 @@
 -- and it sends them with every delivery; `verify` checks one of them in
 -- constant time. `parse` reads a JSON or form delivery and names its event.
 --
---     local ok = webhook.verify(headers, body, { header = "X-Webhook-Secret", secret = s })
+--     local ok = webhook.verify(headers, { header = "X-Webhook-Secret", secret = s })
 --     local event = webhook.parse(body, headers)
 --     if event.name == "message_received" then ... event.data.message ... end
 --
 -- @module unipile.webhook
 
 local cjson = require "cjson"
+local header_map = require "unipile.headers"
+local percent = require "unipile.percent"
 
 local M = {}
 local json = cjson.new()
 
 --- Case-insensitive header lookup in a map (`{["X-A"] = "v"}`, values may
--- be arrays as ngx.req.get_headers gives them) or an array of {name, value}.
-function M.header(headers, name)
-  if type(headers) ~= "table" then return nil end
-  local want = name:lower()
-  for k, v in pairs(headers) do
-    local key, value = k, v
-    if type(k) == "number" and type(v) == "table" then key, value = v[1] or v.name, v[2] or v.value end
-    if type(key) == "string" and key:lower() == want then
-      if type(value) == "table" then value = value[1] end
-      return value
-    end
-  end
-end
+-- be arrays as ngx.req.get_headers gives them: the first one) or an array
+-- of {name, value}: `unipile.headers.get`.
+M.header = header_map.get
 
 -- Compare two strings in time that depends only on the length of `expected`.
 local function constant_time_equal(given, expected)
@@ -44,11 +36,13 @@ local function constant_time_equal(given, expected)
 end
 M.constant_time_equal = constant_time_equal
 
---- Check a delivery's shared-secret header. `opts.header` (default
--- "X-Webhook-Secret") and `opts.secret` (required). Returns true, or false
--- and a reason that never contains the secret.
-function M.verify(headers, raw_body, opts)
-  local _ = raw_body -- part of the signature for a future signed scheme
+--- Check a delivery's shared-secret header: `verify(headers, opts)`, with
+-- `opts.header` (default "X-Webhook-Secret") and `opts.secret` (required).
+-- Returns true, or false and a reason that never contains the secret.
+-- The older `verify(headers, body, opts)` is still accepted (the body was
+-- never read: Unipile does not sign deliveries).
+function M.verify(headers, opts, ...)
+  if type(opts) ~= "table" then opts = ... end -- verify(headers, body, opts)
   opts = opts or {}
   local secret = opts.secret
   if type(secret) ~= "string" or secret == "" then error("webhook.verify: opts.secret is required", 2) end
@@ -59,16 +53,11 @@ function M.verify(headers, raw_body, opts)
   return true
 end
 
-local function unescape(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
 local function decode_form(body)
   local out = {}
   for pair in body:gmatch("[^&]+") do
     local k, v = pair:match("^([^=]*)=?(.*)$")
-    k, v = unescape(k), unescape(v)
+    k, v = percent.decode_form(k), percent.decode_form(v)
     -- tables travel as JSON text inside form fields
     if v:match("^%s*[%[{]") then
       local ok, decoded = pcall(json.decode, v)

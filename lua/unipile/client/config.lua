@@ -10,21 +10,18 @@ local check = require "unipile.client.check"
 
 local M = {}
 
-M.VERSION = "0.1.0"
+M.VERSION = core._VERSION       -- one version string: CMakeLists.txt's project()
 M.API_PREFIX = "/api/v1"
 
---- The limits every request of a client gets unless the call says otherwise.
-M.DEFAULTS = {
-  timeout_ms = 60000,          -- the whole call, retries and waits included
-  connect_timeout_ms = 10000,
-  low_speed_limit = 1,         -- bytes/s; below it for low_speed_time_ms ...
-  low_speed_time_ms = 60000,   -- ... the transfer is a timeout (long downloads)
-  retries = 2,
-  backoff_ms = 200,
-  backoff_max_ms = 5000,
-  retry_after_max_ms = 60000,
-  max_body_bytes = 64 * 1024 * 1024, -- any answer held in memory, after decompression
-}
+--- The limits every request of a client gets unless the call says
+-- otherwise: the C core's own (`core.defaults`, one table in transfer.c):
+-- `timeout_ms` (the whole call, retries and waits included),
+-- `connect_timeout_ms`, `low_speed_limit` bytes/s for `low_speed_time_ms`
+-- (below it a transfer is a timeout: long downloads), `retries`,
+-- `backoff_ms`, `backoff_max_ms`, `retry_after_max_ms`, `max_body_bytes`
+-- (any answer held in memory, after decompression).
+M.DEFAULTS = {}
+for k, v in pairs(core.defaults) do M.DEFAULTS[k] = v end
 
 -- The options of `unipile.new` besides the DEFAULTS keys, with their checks.
 local NEW_OPTS = {

@@ -9,24 +9,11 @@ local errors = require "unipile.errors"
 
 local M = {}
 
-local CURLE_OPERATION_TIMEDOUT = 28 -- curl's code for any of its time limits
+local codes = core.codes
 
--- Response headers: an array of {name, value} becomes a table whose lookup
--- ignores case (`res.headers["content-type"]`, `res.headers["Content-Type"]`).
-local HeaderMap = {}
-HeaderMap.__index = function(t, k)
-  if type(k) == "string" then return rawget(t, k:lower()) end
-end
-
-function M.headers(list)
-  local map = setmetatable({}, HeaderMap)
-  for _, pair in ipairs(list or {}) do
-    local name = pair[1]:lower()
-    local old = rawget(map, name)
-    rawset(map, name, old and (old .. ", " .. pair[2]) or pair[2])
-  end
-  return map
-end
+--- Response headers: an array of {name, value} becomes a table whose
+-- lookup ignores case (`res.headers["content-type"]`).
+M.headers = require("unipile.headers").new
 
 local function is_json(content_type)
   return content_type and content_type:lower():find("json", 1, true) ~= nil
@@ -56,7 +43,7 @@ local function transfer_failure(res, request)
     return fail({ kind = "limit", limit = res.limit, cap = res.limit_cap, status = res.status,
       message = res.curl_error }, res, request)
   end
-  local kind = res.curl_code == CURLE_OPERATION_TIMEDOUT and "timeout" or "network"
+  local kind = res.curl_code == codes.OPERATION_TIMEDOUT and "timeout" or "network"
   return fail({ kind = kind, phase = res.timeout_phase, curl_code = res.curl_code,
     message = res.curl_error, retry_after = res.retry_after }, res, request)
 end
@@ -99,7 +86,7 @@ end
 --- The response for a finished transfer's result, or nil and an error.
 -- Only a 2xx is a success.
 function M.read(res, request)
-  if res.curl_code ~= 0 then return nil, transfer_failure(res, request) end
+  if res.curl_code ~= codes.OK then return nil, transfer_failure(res, request) end
   local headers = M.headers(res.headers)
   if res.status < 200 or res.status >= 300 then return nil, status_failure(res, request, headers) end
   local body, err = decoded_body(res, request, headers)

@@ -8,6 +8,7 @@ local state = require "unipile.sandbox.state"
 local reply = require "unipile.sandbox.reply"
 local json = require "unipile.sandbox.json"
 local delivery = require "unipile.sandbox.delivery"
+local header_map = require "unipile.headers"
 
 local array, null = json.array, json.null
 
@@ -68,11 +69,8 @@ function M.form_fields(parts, file_fields)
   return fields, files
 end
 
-local function header(rec, name)
-  local v = rec.headers[name]
-  if type(v) == "table" then v = v[1] end
-  return v
-end
+--- Header `name` of a record (the first value of a repeated one), ignoring case.
+local function header(rec, name) return header_map.get(rec.headers, name) end
 M.header = header
 
 -- Body fields and files of a request to `op`, whatever the encoding the client chose.

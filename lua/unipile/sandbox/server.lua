@@ -14,20 +14,18 @@ local faults = require "unipile.sandbox.faults"
 local reply = require "unipile.sandbox.reply"
 local control = require "unipile.sandbox.control"
 local router = require "unipile.sandbox.router"
+local header_map = require "unipile.headers"
+local percent = require "unipile.percent"
 
 local M = {}
 
--- Percent-decoding of one path segment ("+" stays "+", unlike ngx.unescape_uri).
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
--- Split the raw path on "/" before decoding, so "%2F" stays inside its segment.
+-- Split the raw path on "/" before decoding, so "%2F" stays inside its
+-- segment; a "+" stays a "+" (percent.decode, unlike ngx.unescape_uri).
 local function split_path(path)
   local inner = path:gsub("^/", "", 1):gsub("/$", "", 1)
   local segs = json.array()
   if inner == "" then return segs end
-  for seg in (inner .. "/"):gmatch("([^/]*)/") do segs[#segs + 1] = unescape(seg) end
+  for seg in (inner .. "/"):gmatch("([^/]*)/") do segs[#segs + 1] = percent.decode(seg) end
   return segs
 end
 
@@ -64,8 +62,7 @@ end
 -- underscores (kept by nginx: underscores_in_headers) are dropped too,
 -- though they do not authenticate.
 local function take_key(headers)
-  local key = headers["x-api-key"]
-  if type(key) == "table" then key = key[1] end
+  local key = header_map.get(headers, "x-api-key")
   for name in pairs(headers) do
     if name:lower():gsub("_", "-") == "x-api-key" then headers[name] = nil end
   end
@@ -90,8 +87,7 @@ function M.capture()
     connection_requests = tonumber(ngx.var.connection_requests), time = ngx.now(),
   }
   rec.api_key = key_status(take_key(rec.headers))
-  local ctype = rec.headers["content-type"]
-  if type(ctype) == "table" then ctype = ctype[1] end
+  local ctype = header_map.get(rec.headers, "content-type")
   if rec.body ~= "" and ctype then
     local boundary = multipart.boundary(ctype)
     if boundary then
