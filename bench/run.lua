@@ -375,6 +375,17 @@ guarded("race", function()
       #whole.jit > 0 and (", LuaJIT " .. fmt(median(whole.jit), 2) .. " s") or ""))
 end)
 
+-- Only when named (bench/run.sh race-profile): the walk taken apart by
+-- layer, printed as it is (bench/README.md, analysis).
+if ONLY["race-profile"] then
+  local cmd = lua_cmd("bench/race_profile.lua", { "dsn=" .. STATIC, "key=" .. KEY, "pages=" .. RACE_PAGES }, true)
+  io.stderr:write("   $ ", cmd, "\n")
+  local out, ok = capture(cmd .. " 2>&1")
+  print(out)
+  if not ok then os.exit(1) end
+  if not next(ONLY, next(ONLY)) then os.exit(0) end   -- nothing else asked: no table
+end
+
 ---------------------------------------------------------------------------
 -- The report
 

@@ -9,6 +9,8 @@
 #   BENCH_SANDBOX_HEAD=1 bench/run.sh   benchmarks 3 and 4 on HEAD's sandbox, not the working tree's
 #   bench/run.sh race 1          only the benchmarks named (any of: 1 1-gzip 1-noparse 1-parts
 #                                2 3 4 5 5-tmpfs race); prints, leaves README.md alone
+#   bench/run.sh race-profile    where the race's Lua CPU goes (bench/race_profile.lua), by layer;
+#                                never part of a full run
 #
 # Servers: a plain nginx (static files, no Lua) started here in a temp
 # prefix for benchmarks 1, 2 and 5; the SDK's sandbox (nginx + ngx_lua) for
@@ -23,8 +25,8 @@ case "$LUA" in lua5.4) RT=lua5.4 ;; lua5.1) RT=lua5.1 ;; luajit) RT=luajit ;; *)
 # Benchmarks named on the command line (none: all of them).
 ONLY="$*"
 for b in $ONLY; do
-  case "$b" in 1|1-gzip|1-noparse|1-parts|2|3|4|5|5-tmpfs|race) ;;
-    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 2 3 4 5 5-tmpfs race)" >&2; exit 2 ;;
+  case "$b" in 1|1-gzip|1-noparse|1-parts|2|3|4|5|5-tmpfs|race|race-profile) ;;
+    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 2 3 4 5 5-tmpfs race race-profile)" >&2; exit 2 ;;
   esac
 done
 want() { # want NAME...: is one of these benchmarks to run?
@@ -102,7 +104,7 @@ gcc $CFLAGS -shared -fPIC -I"$LUAINC" -o "$TMP/bench_rusage.so" bench/rusage.c
 echo "== fixtures" >&2
 mkdir -p "$TMP/www" "$TMP/out" "$TMP/nginx/logs" "$TMP/nginx/tmp"
 lua5.4 bench/gen_fixtures.lua "$TMP/www" >&2
-! want race || lua5.4 bench/gen_fixtures.lua "$TMP/www" race $RACE_PAGES >&2
+! want race race-profile || lua5.4 bench/gen_fixtures.lua "$TMP/www" race $RACE_PAGES >&2
 # 1 GiB, sparse, with 64 random MiB scattered through it (fast to create).
 if want 5 5-tmpfs; then
   truncate -s 1G "$TMP/www/big.bin"
