@@ -345,7 +345,7 @@ guarded("race", function()
   local node, lua = median(sides.node), median(sides.lua)
   local ratio = node / lua
   local items = (RACE_PAGES * 250 .. ""):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
-  local what = ("race: %s items (%d pages of 250, all different, cursor threading the pages), CPU of the walk "
+  local what = ("%s items (%d pages of 250, all different, cursor threading the pages), CPU of the walk "
     .. "(user + sys, inside each process); SDK `for chat in client.chats:each{ limit = 250 }`, Node "
     .. "`unipile-node-sdk` %s `messaging.getAllChats{ limit, cursor }` loop"):format(items, RACE_PAGES,
       E("BENCH_NODE_SDK") or "")
