@@ -1,7 +1,7 @@
 # Thin wrapper: the work is in tools/*.sh and CMakeLists.txt.
 #   make demo   install what is missing, build, run examples/quickstart.lua on the sandbox
 #   make test   install, build, run the whole suite; ends with "N passed, N failed"
-#   make bench  the five benchmarks of bench/README.md (rewrites its results table)
+#   make bench  the benchmarks and the race of bench/README.md (rewrites its results table)
 LUA ?= lua5.4
 LUA_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"
 

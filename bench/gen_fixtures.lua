@@ -4,6 +4,11 @@
 -- DIR/page100.json.gz (the same, gzip -9, for gzip_static), and
 -- DIR/page250.json (250 chats whose cursor is the placeholder "@CURSOR@",
 -- replaced by nginx's sub_filter with the next page's cursor).
+--   lua5.4 bench/gen_fixtures.lua DIR race PAGES
+-- writes DIR/race/p1.json .. pN.json instead: PAGES pages of 250 chats, all
+-- different (chats 1..250 on p1, 251..500 on p2, ...), page N's cursor
+-- naming page N+1 ("p2", "p3", ...) and the last one's null; the race of
+-- bench/README.md serves them as static files (Content-Length, no filter).
 -- Items have the shape of the API's Chat object (the sandbox's shape:
 -- sorted keys, 0/1 flags, nulls); content is deterministic.
 local cjson = require "cjson"
@@ -82,9 +87,10 @@ local function encode_sorted(v)
   return "{" .. table.concat(out, ",") .. "}"
 end
 
-local function page(n, cursor)
+local function page(n, cursor, first)
+  first = first or 1
   local items = {}
-  for i = 1, n do items[i] = encode_sorted(chat(i)) end
+  for i = 1, n do items[i] = encode_sorted(chat(first + i - 1)) end
   return '{"cursor":' .. cursor .. ',"items":[' .. table.concat(items, ",") .. '],"object":"ChatList"}'
 end
 
@@ -92,6 +98,19 @@ local function write(name, s)
   local f = assert(io.open(dir .. "/" .. name, "wb"))
   f:write(s)
   f:close()
+end
+
+if arg[2] == "race" then
+  local pages = assert(tonumber(arg[3]), "usage: gen_fixtures.lua DIR race PAGES")
+  assert(os.execute("mkdir -p " .. dir .. "/race"))
+  local bytes = 0
+  for p = 1, pages do
+    local s = page(250, p < pages and ('"p' .. (p + 1) .. '"') or "null", (p - 1) * 250 + 1)
+    write("race/p" .. p .. ".json", s)
+    bytes = bytes + #s
+  end
+  print(string.format("race: %d pages, %d bytes", pages, bytes))
+  return
 end
 
 local p100 = page(100, "null")

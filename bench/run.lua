@@ -8,15 +8,20 @@ local sys = require "unipile.sandbox.sys"
 
 local E = os.getenv
 local TMP, STATIC, LUA = assert(E("BENCH_TMP")), assert(E("BENCH_STATIC")), E("BENCH_LUA") or "lua5.4"
-local SANDBOX, SANDBOX_KEY = assert(E("BENCH_SANDBOX")), assert(E("BENCH_SANDBOX_KEY"))
+local SANDBOX, SANDBOX_KEY = E("BENCH_SANDBOX") or "", E("BENCH_SANDBOX_KEY") or ""
 local SANDBOX_SOURCE = E("BENCH_SANDBOX_SOURCE") or "working tree"
 local PAGES = tonumber(E("BENCH_PAGES") or "4000")
 local README = E("BENCH_README") or ""
 local PIN = E("BENCH_PIN") or ""  -- e.g. "taskset -c 1" for clients of the static nginx
 local KEY = "bench-key"       -- the static nginx checks no key; it is sent all the same
+-- The benchmarks named on run.sh's command line ("" = all).
+local ONLY = {}
+for name in (E("BENCH_ONLY") or ""):gmatch("%S+") do ONLY[name] = true end
 
 -- Benchmark 1: requests per round and rounds (median of the rounds).
 local N1, WARM1, ROUNDS1 = 5000, 300, 5
+-- The race: pages of 250 chats and rounds (median of the rounds).
+local RACE_PAGES, RACE_ROUNDS = tonumber(E("BENCH_RACE_PAGES") or "400"), 5
 -- Benchmark 5: runs per side (the fastest counts: in this VM the kernel's
 -- page-cache work for the same 1 GiB varies 3x from run to run).
 local RUNS5 = 7
@@ -56,6 +61,8 @@ local function lua_cmd(script, args, pin)
   return table.concat(words, " ")
 end
 
+local function first_line_of(cmd) return (capture(cmd .. " 2>&1")):match("[^\n]*") end
+
 local function median(xs)
   local s = {}
   for i, x in ipairs(xs) do s[i] = x end
@@ -72,6 +79,7 @@ local function row(r) rows[#rows + 1] = r end
 local function note(s) notes[#notes + 1] = s end
 
 local function guarded(name, fn)
+  if next(ONLY) and not ONLY[name] then return end
   local ok, err = pcall(fn)
   if not ok and tostring(err):find("interrupted!", 1, true) then interrupted() end
   if not ok then
@@ -178,6 +186,7 @@ end)
 -- 3. concurrency
 
 guarded("3", function()
+  assert(SANDBOX ~= "", "no sandbox")
   local n, conc, lat = 200, 16, 100
   local s = run_kv(lua_cmd("bench/sdk_map.lua", { "dsn=" .. SANDBOX, "key=" .. SANDBOX_KEY, "sandbox=" .. SANDBOX,
     "n=" .. n, "concurrency=" .. conc, "latency_ms=" .. lat }))
@@ -195,6 +204,7 @@ end)
 -- 4. prefetch
 
 guarded("4", function()
+  assert(SANDBOX ~= "", "no sandbox")
   local pages, lat, work = 50, 50, 50
   local ideal = pages * work / 1000
   for _, pf in ipairs({ 1, 0 }) do
@@ -295,9 +305,90 @@ guarded("5-tmpfs", function()
 end)
 
 ---------------------------------------------------------------------------
+-- The race: the same walk by the SDK and by the official Node SDK
+
+-- Each side measures its own CPU (user + sys) around the walk only; GNU
+-- time adds the whole process's (start-up, loading, exit), for the notes.
+local RACE_TIME = "/usr/bin/time -f 'proc_user_s=%U proc_sys_s=%S' "
+local function race_lua(lua, cpath)
+  local env = cpath and ("LUA_CPATH=" .. q(cpath .. "/?.so;;") .. " ") or ""
+  local words = { env .. RACE_TIME .. PIN, lua, "bench/sdk_race.lua",
+    q("dsn=" .. STATIC), q("key=" .. KEY), q("pages=" .. RACE_PAGES), "2>&1 | tr '\\n' ' '" }
+  return run_kv(table.concat(words, " "))
+end
+local function race_node()
+  return run_kv(("NODE_PATH=build/node/node_modules %s%s node bench/node_race.js %s %s %d 2>&1 | tr '\\n' ' '")
+    :format(RACE_TIME, PIN, q(STATIC), q(KEY), RACE_PAGES))
+end
+
+guarded("race", function()
+  local jit = E("BENCH_RACE_JIT") or ""
+  local sides = { node = {}, lua = {}, jit = {} }
+  local wall = { node = {}, lua = {}, jit = {} }
+  local whole = { node = {}, lua = {}, jit = {} }
+  for r = 1, RACE_ROUNDS do
+    -- rounds alternate which side goes first
+    local order = r % 2 == 1 and { "node", "lua", "jit" } or { "jit", "lua", "node" }
+    for _, side in ipairs(order) do
+      local res
+      if side == "node" then res = race_node()
+      elseif side == "lua" then res = race_lua(LUA)
+      elseif jit ~= "" then res = race_lua("luajit", jit) end
+      if res then
+        assert(res.items == RACE_PAGES * 250, side .. " walked " .. tostring(res.items) .. " items")
+        sides[side][#sides[side] + 1], wall[side][#wall[side] + 1] = res.cpu_s, res.wall_s
+        whole[side][#whole[side] + 1] = res.proc_user_s + res.proc_sys_s
+      end
+    end
+  end
+  local node, lua = median(sides.node), median(sides.lua)
+  local ratio = node / lua
+  local items = (RACE_PAGES * 250 .. ""):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  local what = ("%s items (%d pages of 250, all different, cursor threading the pages), CPU of the walk "
+    .. "(user + sys, inside each process); SDK `for chat in client.chats:each{ limit = 250 }`, Node "
+    .. "`unipile-node-sdk` %s `messaging.getAllChats{ limit, cursor }` loop"):format(items, RACE_PAGES,
+      E("BENCH_NODE_SDK") or "")
+  local server = "nginx static"
+  row { id = "race", what = what, server = server, sdk = ("%s: %s s CPU"):format(LUA, fmt(lua, 3)),
+    base = "Node " .. first_line_of("node --version") .. ": " .. fmt(node, 3) .. " s CPU",
+    ratio = fmt(ratio, 1) .. "× less CPU", goal = "≥ 6× less",
+    result = ratio >= 6 and "pass" or "FAIL" }
+  if #sides.jit > 0 then
+    local j = median(sides.jit)
+    row { id = "race LuaJIT", what = "the same walk, the SDK under LuaJIT", server = server,
+      sdk = "luajit: " .. fmt(j, 3) .. " s CPU", base = "Node: " .. fmt(node, 3) .. " s CPU",
+      ratio = fmt(node / j, 1) .. "× less CPU", goal = "—", result = "info" }
+  end
+  local function list(xs)
+    local t = {}
+    for i, v in ipairs(xs) do t[i] = fmt(v, 3) end
+    return table.concat(t, "/")
+  end
+  note(("race: medians of %d rounds, CPU s: %s %s, Node %s%s; wall s (median): %s %s, Node %s%s.")
+    :format(RACE_ROUNDS, LUA, list(sides.lua), list(sides.node),
+      #sides.jit > 0 and (", LuaJIT " .. list(sides.jit)) or "",
+      LUA, fmt(median(wall.lua), 3), fmt(median(wall.node), 3),
+      #wall.jit > 0 and (", LuaJIT " .. fmt(median(wall.jit), 3)) or ""))
+  note(("race: whole processes, start to exit (GNU time, user + sys, median, 10 ms ticks): %s %s s, Node %s s (%s×)%s.")
+    :format(LUA, fmt(median(whole.lua), 2), fmt(median(whole.node), 2), fmt(median(whole.node) / median(whole.lua), 1),
+      #whole.jit > 0 and (", LuaJIT " .. fmt(median(whole.jit), 2) .. " s") or ""))
+end)
+
+-- Only when named (bench/run.sh race-profile): the walk taken apart by
+-- layer, printed as it is (bench/README.md, analysis).
+if ONLY["race-profile"] then
+  local cmd = lua_cmd("bench/race_profile.lua", { "dsn=" .. STATIC, "key=" .. KEY, "pages=" .. RACE_PAGES }, true)
+  io.stderr:write("   $ ", cmd, "\n")
+  local out, ok = capture(cmd .. " 2>&1")
+  print(out)
+  if not ok then os.exit(1) end
+  if not next(ONLY, next(ONLY)) then os.exit(0) end   -- nothing else asked: no table
+end
+
+---------------------------------------------------------------------------
 -- The report
 
-local function first_line(cmd) return (capture(cmd .. " 2>&1")):match("[^\n]*") end
+local first_line = first_line_of
 local machine = {
   ("%s CPU(s), %s"):format(first_line("nproc"), (first_line("grep -m1 'model name' /proc/cpuinfo"):gsub("^.-:%s*", ""))),
   "kernel " .. first_line("uname -sr") .. ", " .. first_line(". /etc/os-release && echo $PRETTY_NAME"),
@@ -307,6 +398,10 @@ local machine = {
     .. first_line(LUA .. [[ -e 'io.write(require("cjson")._VERSION)']]),
   (first_line("nginx -v"):gsub("^nginx version: ", "")),
 }
+if ONLY.race or not next(ONLY) then
+  machine[#machine + 1] = "Node " .. first_line("node --version") .. ", unipile-node-sdk " .. (E("BENCH_NODE_SDK") or "?")
+  if (E("BENCH_RACE_JIT") or "") ~= "" then machine[#machine + 1] = first_line("luajit -v"):match("^(%S+ %S+)") end
+end
 
 local lines = {}
 local function add(s) lines[#lines + 1] = s end

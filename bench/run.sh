@@ -7,6 +7,10 @@
 #   BENCH_NO_README=1 bench/run.sh   print only, leave README.md alone
 #   BENCH_CORE_DIR=/tmp/x/build BENCH_NO_README=1 bench/run.sh   the SDK on another core.so
 #   BENCH_SANDBOX_HEAD=1 bench/run.sh   benchmarks 3 and 4 on HEAD's sandbox, not the working tree's
+#   bench/run.sh race 1          only the benchmarks named (any of: 1 1-gzip 1-noparse 1-parts
+#                                2 3 4 5 5-tmpfs race); prints, leaves README.md alone
+#   bench/run.sh race-profile    where the race's Lua CPU goes (bench/race_profile.lua), by layer;
+#                                never part of a full run
 #
 # Servers: a plain nginx (static files, no Lua) started here in a temp
 # prefix for benchmarks 1, 2 and 5; the SDK's sandbox (nginx + ngx_lua) for
@@ -17,6 +21,19 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 LUA=${LUA:-lua5.4}
 case "$LUA" in lua5.4) RT=lua5.4 ;; lua5.1) RT=lua5.1 ;; luajit) RT=luajit ;; *) echo "bench: LUA must be lua5.4, lua5.1 or luajit" >&2; exit 2 ;; esac
+
+# Benchmarks named on the command line (none: all of them).
+ONLY="$*"
+for b in $ONLY; do
+  case "$b" in 1|1-gzip|1-noparse|1-parts|2|3|4|5|5-tmpfs|race|race-profile) ;;
+    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 2 3 4 5 5-tmpfs race race-profile)" >&2; exit 2 ;;
+  esac
+done
+want() { # want NAME...: is one of these benchmarks to run?
+  [ -z "$ONLY" ] && return 0
+  for w in "$@"; do case " $ONLY " in *" $w "*) return 0 ;; esac; done
+  return 1
+}
 
 # What tools/deps.sh does not install: the curl tool (benchmark 5's
 # baseline), GNU time (its peak RSS and CPU) and cJSON (benchmark 1's C
@@ -34,6 +51,19 @@ if [ -n "$need" ]; then
   fi
 fi
 tools/deps.sh
+
+# The race's other side: the official Node SDK, from the npm registry, into
+# build/node (not committed). Its Lua side also runs under LuaJIT (info row).
+NODE_SDK_VERSION=1.9.3
+RACE_PAGES=400
+if want race; then
+  command -v node >/dev/null || { echo "bench: the race needs node (18+) and npm" >&2; exit 1; }
+  if [ "$(node -p 'try { require("./build/node/node_modules/unipile-node-sdk/package.json").version } catch (e) { "" }')" != "$NODE_SDK_VERSION" ]; then
+    echo "== npm install unipile-node-sdk@$NODE_SDK_VERSION (build/node)" >&2
+    mkdir -p build/node
+    npm install --prefix build/node --no-audit --no-fund --save-exact "unipile-node-sdk@$NODE_SDK_VERSION" >&2
+  fi
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/unipile-bench.XXXXXX")
 NGINX_PID=""
@@ -56,6 +86,11 @@ trap 'exit 130' INT TERM
 
 echo "== build" >&2
 tools/build.sh "$RT" >/dev/null
+RACE_JIT=""
+if want race && [ "$RT" != luajit ] && command -v luajit >/dev/null; then
+  tools/build.sh luajit >/dev/null
+  RACE_JIT=build/luajit
+fi
 # BENCH_CORE_DIR=DIR: the SDK side loads DIR/unipile/core.so instead (a
 # build of a patched src/, e.g. bench/proposals/*.patch, to compare).
 CORE_DIR=${BENCH_CORE_DIR:-build/$RT}
@@ -69,13 +104,16 @@ gcc $CFLAGS -shared -fPIC -I"$LUAINC" -o "$TMP/bench_rusage.so" bench/rusage.c
 echo "== fixtures" >&2
 mkdir -p "$TMP/www" "$TMP/out" "$TMP/nginx/logs" "$TMP/nginx/tmp"
 lua5.4 bench/gen_fixtures.lua "$TMP/www" >&2
+! want race race-profile || lua5.4 bench/gen_fixtures.lua "$TMP/www" race $RACE_PAGES >&2
 # 1 GiB, sparse, with 64 random MiB scattered through it (fast to create).
-truncate -s 1G "$TMP/www/big.bin"
-i=0
-while [ $i -lt 64 ]; do
-  dd if=/dev/urandom of="$TMP/www/big.bin" bs=1M count=1 seek=$((i * 16)) conv=notrunc status=none
-  i=$((i + 1))
-done
+if want 5 5-tmpfs; then
+  truncate -s 1G "$TMP/www/big.bin"
+  i=0
+  while [ $i -lt 64 ]; do
+    dd if=/dev/urandom of="$TMP/www/big.bin" bs=1M count=1 seek=$((i * 16)) conv=notrunc status=none
+    i=$((i + 1))
+  done
+fi
 
 # Page N's cursor is "pN"; the first page has none; page 4000's next is null.
 PAGES=4000
@@ -122,6 +160,8 @@ http {
   map_hash_max_size 16384;
   map_hash_bucket_size 64;
   map \$arg_cursor \$next_cursor { include $TMP/nginx/cursors.map; }
+  # the race: no cursor -> p1.json, pN -> pN.json, anything else -> 404
+  map \$arg_cursor \$race_page { "" p1; "~^p[0-9]+\$" \$arg_cursor; default none; }
   server {
     listen 127.0.0.1:$PORT;
     # 1: the 100-chat page, identity (sent as is, Content-Length)
@@ -136,6 +176,8 @@ http {
       sub_filter '"@CURSOR@"' \$next_cursor;
       sub_filter_once on;
     }
+    # the race: 400 static pages of 250 chats; the SDKs' default /api/v1 prefix
+    location = /api/v1/chats { default_type application/json; root $TMP/www; try_files /race/\$race_page.json =404; }
     # 5: the 1 GiB file
     location = /b5/big.bin { alias $TMP/www/big.bin; }
   }
@@ -171,7 +213,10 @@ start_sandbox() {
   sandbox_check 2>>"$TMP/sandbox.err"
 }
 SANDBOX_SOURCE="working tree"
-if [ -n "${BENCH_SANDBOX_HEAD:-}" ] || ! start_sandbox; then
+UNIPILE_DSN="" UNIPILE_API_KEY=""
+if ! want 3 4; then
+  :
+elif [ -n "${BENCH_SANDBOX_HEAD:-}" ] || ! start_sandbox; then
   [ -n "${BENCH_SANDBOX_HEAD:-}" ] || {
     echo "bench: the working tree's sandbox failed; using a snapshot of HEAD" >&2
     tail -n 5 "$TMP/sandbox.err" >&2
@@ -190,9 +235,10 @@ fi
 
 echo "== benchmarks" >&2
 README=bench/README.md
-[ -z "${BENCH_NO_README:-}" ] || README=""
+[ -z "${BENCH_NO_README:-}" ] && [ -z "$ONLY" ] || README=""
 export LUA_PATH="lua/?.lua;lua/?/init.lua;./?.lua;;"
 export LUA_CPATH="$CORE_DIR/?.so;$TMP/?.so;;"
 BENCH_PIN="$PIN" BENCH_TMP="$TMP" BENCH_STATIC="$STATIC" BENCH_LUA="$LUA" BENCH_PAGES=$PAGES \
 BENCH_SANDBOX="$UNIPILE_DSN" BENCH_SANDBOX_KEY="$UNIPILE_API_KEY" BENCH_SANDBOX_SOURCE="$SANDBOX_SOURCE" \
+BENCH_ONLY="$ONLY" BENCH_RACE_PAGES=$RACE_PAGES BENCH_RACE_JIT="$RACE_JIT" BENCH_NODE_SDK="$NODE_SDK_VERSION" \
 BENCH_README="$README" lua5.4 bench/run.lua
