@@ -25,13 +25,15 @@ end
 -- this many empty pages in a row.
 M.MAX_EMPTY_PAGES = 10
 
+-- A JSON array as the decoder makes it: keys 1..#t and nothing after
+-- them. Constant time (a page's list is checked on every page): tables
+-- walk their array part before their hash part, so whatever key follows
+-- the border #t is a key no array has.
 local function is_list(t)
   if type(t) ~= "table" then return false end
   local n = #t
-  for k in pairs(t) do
-    if type(k) ~= "number" or k < 1 or k > n or k ~= math.floor(k) then return false end
-  end
-  return true
+  if n == 0 then return next(t) == nil end
+  return next(t, n) == nil
 end
 
 local function decode_error(where, message, fields)
@@ -142,8 +144,8 @@ end
 -- ahead, never more); `info.where` names the operation in errors;
 -- `info.op` is its record, whose `page_shape` the pages are read by (see
 -- `M.read`: without it, any documented shape). Each
--- step yields the page, the cursor of the next page (nil on the last) and
--- the cursor that fetched this page.
+-- step yields the page, the cursor of the next page (nil on the last), the
+-- cursor that fetched this page, and the page's list of items.
 function M.pages(start, params, info)
   params = copy(params)
   local max_items = info.max_items
@@ -170,7 +172,7 @@ function M.pages(start, params, info)
         seen[key] = true
         if info.prefetch then pending = start(with_cursor(params, next_cursor)) end
       end
-      coroutine.yield(page, next_cursor, cursor)
+      coroutine.yield(page, next_cursor, cursor, items)
       if not next_cursor then return end
       if repeated then
         error(decode_error(info.where,
@@ -191,15 +193,19 @@ end
 --- Item iterator over `M.pages`: `for item in M.each(start, params, info) do`.
 function M.each(start, params, info)
   local pages = M.pages(start, params, info)
-  return scheduler.wrap(function()
-    -- a while loop, not a generic for: PUC Lua 5.1 cannot yield from inside
-    -- a for-in iterator, and a page fetch inside unipile.run yields
-    while true do
-      local page = pages()
-      if page == nil then return end
-      for _, item in ipairs((M.read(page, info.where, info.op))) do coroutine.yield(item) end
+  local items, i, done = {}, 0, false
+  -- A plain closure over the page iterator: one coroutine switch per page,
+  -- not per item. Page fetches inside unipile.run still yield, through
+  -- `pages` (scheduler.wrap), to the task that calls this.
+  return function()
+    while not done do
+      i = i + 1
+      local item = items[i]
+      if item ~= nil then return item end
+      local page, _, _, list = pages()
+      if page == nil then done = true else items, i = list, 0 end
     end
-  end)
+  end
 end
 
 return M
