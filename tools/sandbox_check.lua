@@ -622,14 +622,14 @@ sent_email = e1
 local s_again, e3, h3 = send("key-1")
 local sent_after = all_pages("/api/v1/emails" .. GQ .. "&folder=" .. esc(role.sent.provider_id), 250)
 check("send → in the sent folder; same key, same body → same answer, sent once", s1 == 201 and e1.object == "EmailSent"
-  and s_again == 201 and e3.email_id == e1.email_id and h3:find("Idempotent%-Replayed: true") and #sent_after == sent_before + 1
-  and ids_of(sent_after)[e1.email_id], cjson.encode(e3))
+  and s_again == 201 and e3.id == e1.id and h3:find("Idempotent%-Replayed: true") and #sent_after == sent_before + 1
+  and ids_of(sent_after)[e1.id], cjson.encode(e3))
 local s_other, e4 = send("key-1", { "cc=" .. cjson.encode({ { identifier = "carol@example.org" } }) })
 check("same key, other body → 409 idempotency_conflict", s_other == 409 and e4.type == "errors/idempotency_conflict")
-local _, sent1 = api("GET", "/api/v1/emails/" .. e1.email_id)
+local _, sent1 = api("GET", "/api/v1/emails/" .. e1.id)
 check("sent email: recipients from JSON text, attachment", sent1.to_attendees[1].identifier == "bob@example.org"
   and sent1.role == "sent" and sent1.attachments[1].name == "a.txt" and sent1.from_attendee.identifier)
-local s_att, bytes5, h5 = api("GET", "/api/v1/emails/" .. e1.email_id .. "/attachments/" .. sent1.attachments[1].id)
+local s_att, bytes5, h5 = api("GET", "/api/v1/emails/" .. e1.id .. "/attachments/" .. sent1.attachments[1].id)
 check("email attachment bytes", s_att == 200 and bytes5 == "attached text\n" and h5:lower():find("content%-type: text/plain"))
 local seeded = first_of(inbox, function(e) return #e.attachments > 0 end)
 local s_seed, b_seed, h_seed = api("GET", "/api/v1/emails/" .. seeded.id .. "/attachments/" .. seeded.attachments[1].id)
@@ -639,7 +639,7 @@ check("seeded email attachment: deterministic bytes, its type",
 local s6, e6 = api("POST", "/api/v1/emails", { form = { "account_id=" .. GM.id, "body=x", "to=bob@example.org" } })
 check("`to` not JSON text → 400", s6 == 400 and e6.detail:find("'to'"))
 s, d = api("POST", "/api/v1/drafts", { form = form, raw = "--form-string " .. quote("to=" .. to) .. " --form-string body=x" })
-check("draft → in the drafts folder", s == 201 and d.object == "DraftCreated"
+check("draft → in the drafts folder", s == 200 and d.object == "DraftCreated"
   and ids_of(all_pages("/api/v1/emails" .. GQ .. "&folder=" .. esc(role.drafts.provider_id), 250))[d.draft_id])
 local _, contacts = api("GET", "/api/v1/emails/contacts" .. GQ)
 check("contacts include the new recipient", ids_of(contacts.items, "identifier")["bob@example.org"] == true)
@@ -651,7 +651,7 @@ local _, cals = api("GET", "/api/v1/calendars" .. GQ)
 local cal = cals.data[1]
 local EP = "/api/v1/calendars/" .. esc(cal.id) .. "/events"
 check("calendars: data + next_cursor",
-  #cals.data == 2 and cal.is_default and cals.next_cursor == cjson.null and cals.items == nil)
+  #cals.data == 2 and cal.is_default and cals.next_cursor == nil and cals.items == nil)
 local evs, c_ev, n_pages = {}, nil, 0
 repeat
   local _, p = api("GET", EP .. GQ .. "&limit=4" .. (c_ev and "&cursor=" .. esc(c_ev) or ""))
@@ -818,10 +818,10 @@ check("sent invitation accepted → new_relation", rel[1] and rel[1].json.event 
   and rel[1].json.user_provider_id == inv2.invited_user_id
   and ids_of(all_pages("/api/v1/users/relations" .. Q, 1000), "member_id")[inv2.invited_user_id])
 hook({ request_url = sb:hook_url("track"), source = "email_tracking", events = { "mail_opened", "mail_link_clicked" } })
-sb:call("POST", "/_sandbox/emails/" .. sent_email.email_id .. "/track",
+sb:call("POST", "/_sandbox/emails/" .. sent_email.id .. "/track",
   { event = "mail_link_clicked", url = "https://example.com/x" })
 local tr = sb:hooks("track", { wait = 1 })
-check("tracking event", tr[1] and tr[1].json.event == "mail_link_clicked" and tr[1].json.email_id == sent_email.email_id
+check("tracking event", tr[1] and tr[1].json.event == "mail_link_clicked" and tr[1].json.email_id == sent_email.id
   and tr[1].json.url == "https://example.com/x")
 
 -- retries stop after 5; non-local targets are refused; disabled webhooks are silent
