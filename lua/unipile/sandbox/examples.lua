@@ -188,9 +188,9 @@ local function add_social(ex, li)
 
   local projects = sorted(state.of_account("projects", a), "created_at")
   local jobs = sorted(state.of_account("jobs", a), "created_at", true)
-  local listed = first(jobs, function(j) return j.state == "PUBLISHED" end)
-  local draft = first(jobs, function(j) return j.state == "DRAFT" and j.checkpoint == null end)
-  local blocked = first(jobs, function(j) return j.state == "DRAFT" and j.checkpoint ~= null end)
+  local listed = first(jobs, function(j) return j.state == "active" end)
+  local draft = first(jobs, function(j) return j.state == "draft" and j.checkpoint == null end)
+  local blocked = first(jobs, function(j) return j.state == "draft" and j.checkpoint ~= null end)
   local applicant = listed
     and sorted(state.select("applicants", function(x) return x.job_id == listed.id end), "applied_at")[1]
   local company = sorted(state.of_account("companies", a), "name", true)[1]
