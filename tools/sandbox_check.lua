@@ -560,25 +560,27 @@ s, d = api("POST", "/api/v1/linkedin/jobs", { json = { account_id = LI.id, job_t
   company = { text = "Acme" }, workplace = "REMOTE", location = "105015875", description = "<p>x</p>" } })
 local job = "/api/v1/linkedin/jobs/" .. tostring(d.job_id)
 local function job_state() local _, j = api("GET", job .. Q .. "&service=CLASSIC"); return j.state end
-check("create job → draft", s == 201 and d.draft_id == d.job_id and job_state() == "DRAFT")
-s = status("POST", "/api/v1/linkedin/jobs/" .. d.draft_id .. "/publish", { json = { account_id = LI.id, mode = "FREE" } })
-check("publish → published", s == 200 and job_state() == "PUBLISHED")
+check("create job → draft", s == 200 and d.object == "LinkedinJobPostingDraftCreated" and job_state() == "draft"
+  and d.publish_options.free.eligible == true)
+s = status("POST", "/api/v1/linkedin/jobs/" .. d.job_id .. "/publish", { json = { account_id = LI.id, mode = "FREE" } })
+check("publish → published", s == 200 and job_state() == "active")
 check("publish again → 422", status("POST", job .. "/publish", { json = { account_id = LI.id, mode = "FREE" } }) == 422)
 s = status("POST", job .. "/close" .. Q)
-check("close → closed", s == 200 and job_state() == "CLOSED" and status("POST", job .. "/close" .. Q) == 422)
-local draft = first_of(st.jobs, function(j) return j.account_id == LI.id and j.state == "DRAFT" and not j.checkpoint end)
+check("close → closed", s == 200 and job_state() == "closed" and status("POST", job .. "/close" .. Q) == 422)
+local draft = first_of(st.jobs, function(j) return j.account_id == LI.id and j.state == "draft" and not j.checkpoint end)
 s, d = api("POST", "/api/v1/linkedin/jobs/" .. draft.id .. "/publish",
   { json = { account_id = LI.id, mode = "PROMOTED", budget = { amount = 5, currency = "EUR" } } })
 local cp_path = "/api/v1/linkedin/jobs/" .. draft.id .. "/checkpoint"
-check("promoted publish → checkpoint; wrong input → 401; right → published", s == 202 and d.checkpoint.type == "OTP"
+check("promoted publish → checkpoint; wrong input → 401; right → published", s == 200
+  and d.object == "LinkedinJobPostingPublishCheckpoint" and d.type == "OTP"
   and status("POST", cp_path, { json = { account_id = LI.id, input = "000000" } }) == 401
   and status("POST", cp_path, { json = { account_id = LI.id, input = "424242" } }) == 200)
 local _, jobs = api("GET", "/api/v1/linkedin/jobs" .. Q .. "&limit=2")
 check("jobs list: paging{page_count,total_count}", jobs.paging.page_count == 2 and jobs.paging.total_count == 5
   and jobs.paging.start == nil and type(jobs.cursor) == "string")
-local listed = first_of(st.jobs, function(j) return j.state == "PUBLISHED" end)
+local listed = first_of(st.jobs, function(j) return j.state == "active" end)
 local _, apps = api("GET", "/api/v1/linkedin/jobs/" .. listed.id .. "/applicants" .. Q)
-local app = apps.items[1]
+local app = first_of(sb:state().applicants, function(a) return a.id == apps.items[1].id end) -- with its resume
 local s_resume, resume, rh = api("GET", "/api/v1/linkedin/jobs/applicants/" .. app.id .. "/resume" .. Q)
 check("applicants and resume bytes", apps.paging.total_count == 3 and s_resume == 200 and #resume == app.resume.file_size
   and rh:lower():find("content%-type: application/pdf") and resume:sub(1, 5) == "%PDF-"

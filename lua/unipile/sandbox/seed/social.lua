@@ -470,7 +470,7 @@ M.summary = {
   reactions = { order = "date", row = row({ "id", "account_id", "post_id", "comment_id", author_id = "author.id" }) },
   projects = { order = "created_at", row = row({ "id", "account_id", "name", "job_id" }) },
   jobs = { order = "created_at", row = row({ "id", "account_id", "state", "project_id", checkpoint = "checkpoint.type" }) },
-  applicants = { order = "applied_at", row = row({ "id", "account_id", "job_id" }) },
+  applicants = { order = "applied_at", row = row({ "id", "account_id", "job_id", "resume" }) },
 }
 
 return M
