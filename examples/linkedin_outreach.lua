@@ -38,7 +38,7 @@ for person in client.linkedin:each_search({ account_id = account.id, api = "clas
     keywords = keywords }, { max_items = 200 }) do
   seen = seen + 1
   local id = person.provider_id or person.id
-  if invited[id] or person.network_distance == "FIRST_DEGREE" then
+  if invited[id] or person.network_distance == "DISTANCE_1" then
     skipped = skipped + 1                                       -- invited before, or already connected
   else
     if sent + refused >= cap then break end

@@ -429,6 +429,17 @@ function M.without(o, hide)
   return c
 end
 
+--- A deep copy of `v` without its null values: where the API leaves a
+-- key out rather than sending null (arrays stay arrays).
+function M.without_nulls(v)
+  if type(v) ~= "table" then return v end
+  local c = json.is_array(v) and array() or {}
+  for k, x in pairs(v) do
+    if x ~= null then c[k] = M.without_nulls(x) end
+  end
+  return c
+end
+
 --- Field `name` as one of `values` (array), or `default` when absent;
 -- nil, 400 otherwise.
 function M.enum(value, name, values, default)

@@ -188,9 +188,9 @@ local function add_social(ex, li)
 
   local projects = sorted(state.of_account("projects", a), "created_at")
   local jobs = sorted(state.of_account("jobs", a), "created_at", true)
-  local listed = first(jobs, function(j) return j.state == "PUBLISHED" end)
-  local draft = first(jobs, function(j) return j.state == "DRAFT" and j.checkpoint == null end)
-  local blocked = first(jobs, function(j) return j.state == "DRAFT" and j.checkpoint ~= null end)
+  local listed = first(jobs, function(j) return j.state == "active" end)
+  local draft = first(jobs, function(j) return j.state == "draft" and j.checkpoint == null end)
+  local blocked = first(jobs, function(j) return j.state == "draft" and j.checkpoint ~= null end)
   local applicant = listed
     and sorted(state.select("applicants", function(x) return x.job_id == listed.id end), "applied_at")[1]
   local company = sorted(state.of_account("companies", a), "name", true)[1]
@@ -236,10 +236,11 @@ local function add_mail(ex)
   local e1 = first(emails, function(e) return e ~= with_file end)
   local spare = emails[#emails] ~= e1 and emails[#emails] ~= with_file and emails[#emails] or nil
   local to = { { display_name = "Sandbox Examples", identifier = "examples@example.org" } }
-  ex.MailsController_listMails = { account_id = a, limit = 10 }
+  -- meta_only here and include_headers below: the email kinds 1_meta and 2_full (0_ref: seeded)
+  ex.MailsController_listMails = { account_id = a, limit = 10, meta_only = true }
   ex.MailsController_sendMail = { account_id = a, to = to, subject = "Sent by the sandbox examples",
     body = "<p>Hello from the examples.</p>", tracking_options = { opens = true, links = true }, attachments = FILE }
-  ex.MailsController_getMail = { email_id = e1.id }
+  ex.MailsController_getMail = { email_id = e1.id, include_headers = true }
   if spare then ex.MailsController_deleteMail = { email_id = spare.id } end
   if archive then ex.MailsController_updateMail = { email_id = e1.id, folders = { archive.provider_id }, unread = false } end
   if with_file then

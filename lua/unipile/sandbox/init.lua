@@ -99,7 +99,8 @@ function M.seeded_bytes(att)
   return prng.seeded_bytes(att.id, att.file_size or att.size, att.mimetype or att.mime)
 end
 
---- Bytes of GET /linkedin/jobs/applicants/{id}/resume for a JobApplicant.
+--- Bytes of GET /linkedin/jobs/applicants/{id}/resume for an applicant of
+-- `state().applicants` (its `id` and `resume`).
 function M.resume_bytes(applicant)
   return prng.seeded_bytes("resume:" .. applicant.id, applicant.resume.file_size, applicant.resume.mimetype)
 end

@@ -13,9 +13,20 @@ local array, null, present = json.array, json.null, api.present
 
 local H = {}
 
-local HIDE = { rank = true }
+-- Internal fields; the API has no nullable field on calendars and events:
+-- a value it does not have is a key left out.
+local HIDE = { rank = true, account_id = true, color = true }
 
-local function view(o) return api.without(o, HIDE) end
+local function view(o) return api.without_nulls(api.without(o, HIDE)) end
+
+-- A `{data, next_cursor}` page whose `next_cursor` is left out on the last
+-- page (the OpenAPI types it as a string, never null).
+local function page(ctx, objects, opts)
+  opts.view = view
+  local r = api.page(ctx, nil, objects, opts)
+  if r.json and r.json.next_cursor == null then r.json.next_cursor = nil end
+  return r
+end
 
 -- `account_id` names a calendar account; then `f(ctx, account, calendar)`
 -- with the calendar of the path (when the route has one).
@@ -33,8 +44,8 @@ local function route(f)
 end
 
 H.CalendarsController_listCalendars = route(function(ctx, account)
-  return api.page(ctx, nil, state.of_account("calendars", account.id),
-    { key = function(c) return string.format("%04d", c.rank) .. c.id end, asc = true, view = view })
+  return page(ctx, state.of_account("calendars", account.id),
+    { key = function(c) return string.format("%04d", c.rank) .. c.id end, asc = true })
 end)
 
 H.CalendarsController_getCalendar = route(function(_, _, cal) return reply.ok(view(cal)) end)
@@ -90,7 +101,7 @@ H.CalendarsController_listCalendarEventsByCalendar = route(function(ctx, _, cal)
     end
     return true
   end)
-  return api.page(ctx, nil, events, { key = start_key, asc = true })
+  return page(ctx, events, { key = start_key, asc = true })
 end)
 
 -- start/end: {date_time, time_zone}, {date} or an ISO datetime string.
@@ -154,7 +165,10 @@ local function apply(ctx, e)
   end
   if f.conference ~= nil then
     if type(f.conference) ~= "table" then return reply.invalid("conference", "must be {provider, url}") end
-    e.conference = { provider = f.conference.provider or "google_meet",
+    local provider, perr = api.enum(f.conference.provider, "conference.provider",
+      { "google_meet", "zoom", "teams", "unknown" }, "google_meet")
+    if perr then return perr end
+    e.conference = { provider = provider,
       url = f.conference.url or ("https://meet.example.com/" .. state.get().rng:id(10):lower()) }
   end
   if f.recurrence ~= nil then e.recurrence = array(api.strings(f.recurrence)) end
@@ -192,7 +206,7 @@ end
 
 H.CalendarsController_getCalendarEvent = route(function(ctx, _, cal)
   local e, err = event_of(ctx, cal)
-  return err or reply.ok(e)
+  return err or reply.ok(view(e))
 end)
 
 H.CalendarsController_editCalendarEvent = route(function(ctx, _, cal)
@@ -206,7 +220,7 @@ H.CalendarsController_editCalendarEvent = route(function(ctx, _, cal)
   if aerr then return aerr end
   for k, v in pairs(copy) do e[k] = v end
   e.updated_at = state.iso(state.now_ms())
-  return reply.ok({ object = "CalendarEventEdited", event_id = e.id })
+  return reply.ok({ object = "CalendarEventUpdated" })
 end)
 
 H.CalendarsController_deleteCalendarEvent = route(function(ctx, _, cal)
@@ -215,7 +229,7 @@ H.CalendarsController_deleteCalendarEvent = route(function(ctx, _, cal)
   local denied = writable(cal)
   if denied then return denied end
   state.get().events[e.id] = nil
-  return reply.ok({ object = "CalendarEventDeleted", event_id = e.id })
+  return reply.ok({ object = "CalendarEventDeleted" })
 end)
 
 local _ = present

@@ -11,7 +11,7 @@ local json = require "unipile.sandbox.json"
 local prng = require "unipile.sandbox.prng"
 local social = require "unipile.sandbox.seed.social"
 
-local null, present = json.null, api.present
+local array, null, present = json.array, json.null, api.present
 
 local H = {}
 
@@ -33,13 +33,13 @@ H.LinkedinController_getHiringProjects = route(function(ctx, account)
   local sort_by, e1 = api.enum(ctx.args.sort_by, "sort_by", { "created_at", "name" }, "created_at")
   local order, e2 = api.enum(ctx.args.sort_order, "sort_order", { "asc", "desc" }, sort_by == "name" and "asc" or "desc")
   if e1 or e2 then return e1 or e2 end
-  return api.page(ctx, "HiringProjectList", state.of_account("projects", account.id),
-    { key = by(sort_by), asc = order == "asc" })
+  return api.page(ctx, "RecruiterHiringProjectList", state.of_account("projects", account.id),
+    { key = by(sort_by), asc = order == "asc", view = social.project_view })
 end)
 
 H.LinkedinController_getHiringProjectById = route(function(ctx, account)
   local p, err = api.fetch("projects", ctx.params.id, account)
-  return err or reply.ok(p)
+  return err or reply.ok(social.project_view(p))
 end)
 
 H.LinkedinController_performActionOnMember = route(function(ctx, account)
@@ -69,7 +69,7 @@ end)
 H.LinkedinController_getCompanyProfile = route(function(ctx, account)
   local id = ctx.params.identifier
   local c = state.of_account("companies", account.id, function(x) return x.id == id or x.public_identifier == id end)[1]
-  return c and reply.ok(c) or reply.not_found("Company", id)
+  return c and reply.ok(social.company_view(c)) or reply.not_found("Company", id)
 end)
 
 -- Echoes the request with a deterministic body (no network).
@@ -89,7 +89,7 @@ end)
 
 H.LinkedinController_getInmailBalance = route(function(_, account)
   local b = state.account_data(account.id).inmail or {}
-  return reply.ok({ object = "InmailBalance", premium = b.premium or null, recruiter = b.recruiter or null,
+  return reply.ok({ object = "LinkedinInmailBalance", premium = b.premium or null, recruiter = b.recruiter or null,
     sales_navigator = b.sales_navigator or null })
 end)
 
@@ -135,29 +135,55 @@ H.LinkedinController_getSearchParametersList = route(function(ctx, account)
   for _, it in ipairs(items) do
     if not kw or it.title:lower():find(kw, 1, true) then kept[#kept + 1] = it end
   end
-  return api.page(ctx, "LinkedinSearchParametersList", kept, { key = function(o) return o.title .. "\1" .. o.id end,
+  local r = api.page(ctx, "LinkedinSearchParametersList", kept, { key = function(o) return o.title .. "\1" .. o.id end,
     asc = true, view = function(o) return { object = "LinkedinSearchParameter", id = o.id, title = o.title } end })
+  if r.json and r.json.items then r.json.paging = { page_count = #r.json.items } end
+  return r
 end)
 
 -- What each category searches: collection, sort key, ascending, text of an
 -- object (for keywords), view.
+-- The network distance of a search result (the search has its own names
+-- for the degrees of the profile views).
+local DISTANCE = { SELF = "SELF", FIRST_DEGREE = "DISTANCE_1", SECOND_DEGREE = "DISTANCE_2",
+  THIRD_DEGREE = "DISTANCE_3", OUT_OF_NETWORK = "OUT_OF_NETWORK" }
+
+local function search_distance(d) return DISTANCE[d] or (tostring(d):match("^DISTANCE_%d$") and d) or "OUT_OF_NETWORK" end
+
+-- The company of a job search result: one of the account's companies by name.
+local function job_company(j)
+  local c = state.of_account("companies", j.account_id, function(x) return x.name == j.company end)[1]
+  if not c then return { id = null, name = j.company, profile_picture_url = null, profile_url = null,
+    public_identifier = null } end
+  return { id = c.id, name = c.name, profile_picture_url = c.logo, profile_url = c.profile_url,
+    public_identifier = c.public_identifier }
+end
+
 local CATEGORY = {
   people = { "people", by("name"), true, function(p) return p.name .. " " .. p.headline end,
     function(p, account)
       local v = social.profile_view(account, p)
       return { object = "SearchResult", type = "PEOPLE", id = p.provider_id, public_identifier = p.public_identifier,
         public_profile_url = v.public_profile_url, profile_url = v.public_profile_url, name = p.name,
-        headline = p.headline, location = p.location, network_distance = v.network_distance,
-        profile_picture_url = v.profile_picture_url }
+        first_name = p.first_name, last_name = p.last_name, member_urn = p.member_urn, industry = null,
+        headline = p.headline, location = p.location, network_distance = search_distance(v.network_distance),
+        profile_picture_url = v.profile_picture_url, profile_picture_url_large = v.profile_picture_url }
     end },
   companies = { "companies", by("name"), true, function(c) return c.name .. " " .. c.tagline end,
     function(c) return { object = "SearchResult", type = "COMPANY", id = c.id, name = c.name, profile_url = c.profile_url,
-      industry = c.industry[1], location = c.locations[1].city, followers_count = c.followers_count, summary = c.tagline } end },
+      industry = c.industry[1], location = c.locations[1].city, followers_count = c.followers_count, summary = c.tagline,
+      headcount = c.employee_count_range.from .. "-" .. c.employee_count_range.to } end },
   posts = { "posts", by("parsed_datetime"), false, function(p) return p.text end,
-    function(p) return api.without(p, { account_id = true }) end },
+    function(p)
+      local v = api.without(p, { account_id = true })
+      v.object, v.type = "SearchResult", "POST"
+      return v
+    end },
   jobs = { "jobs", by("created_at"), false, function(j) return j.title .. " " .. j.description end,
-    function(j) return { object = "SearchResult", type = "JOB", id = j.id, title = j.title, company = j.company,
-      location = j.location, posted_at = j.published_at } end },
+    function(j) return { object = "SearchResult", type = "JOB", id = j.id, reference_id = j.id, title = j.title,
+      company = job_company(j), location = j.location, posted_at = social.ms_of(j.published_at),
+      url = "https://www.linkedin.com/jobs/view/" .. j.id, benefits = array(), easy_apply = true,
+      promoted = type(j.budget) == "table", reposted = false } end },
 }
 
 -- The cursor carries the search (send it alone, in the query or the body).
@@ -178,7 +204,7 @@ H.LinkedinController_search = route(function(ctx, account)
   local cat = CATEGORY[params.category]
   local kw = params.keywords:lower()
   local found = state.of_account(cat[1], account.id, function(o)
-    local listed = o.state == nil or o.state == "PUBLISHED" -- jobs: only listed ones
+    local listed = o.state == nil or o.state == "active" -- jobs: only listed ones
     return not o.is_self and listed and (kw == "" or cat[4](o):lower():find(kw, 1, true) ~= nil)
   end)
   local id = prng.hash(json.encode(params) .. account.id)
@@ -191,7 +217,9 @@ end)
 ---------------------------------------------------------------------------
 -- job postings
 
-local JOB_STATES = { draft = "DRAFT", open = "PUBLISHED", published = "PUBLISHED", listed = "PUBLISHED", closed = "CLOSED" }
+-- `category` of the jobs list → the state (the API's) of the jobs it lists.
+local JOB_STATES = { draft = "draft", open = "active", published = "active", listed = "active", active = "active",
+  closed = "closed" }
 
 H.LinkedinController_getJobPostings = route(function(ctx, account)
   local want
@@ -199,8 +227,9 @@ H.LinkedinController_getJobPostings = route(function(ctx, account)
     want = JOB_STATES[tostring(ctx.args.category):lower()]
     if not want then return reply.invalid("category", "must be one of DRAFT, OPEN, CLOSED") end
   end
-  return api.page(ctx, "JobPostingList", state.of_account("jobs", account.id, function(j) return not want or j.state == want end),
-    { time = "created_at" })
+  return api.page(ctx, "LinkedinJobPostingList",
+    state.of_account("jobs", account.id, function(j) return not want or j.state == want end),
+    { time = "created_at", view = social.job_view })
 end)
 
 local function job_fields(ctx)
@@ -215,6 +244,13 @@ local function job_fields(ctx)
   end
 end
 
+-- What publishing a new draft may cost (a fixed estimate).
+local PUBLISH_OPTIONS = {
+  free = { eligible = true, estimated_monthly_applicants = 25, ineligible_reason = null },
+  promoted = { currency = "EUR", estimated_monthly_applicants = 120,
+    daily_budget = { min = 5, max = 100, recommended = 15 }, monthly_budget = { min = 150, max = 3000, recommended = 450 } },
+}
+
 H.LinkedinController_createJobPosting = route(function(ctx, account)
   local err = job_fields(ctx)
   if err then return err end
@@ -225,7 +261,8 @@ H.LinkedinController_createJobPosting = route(function(ctx, account)
   local project = state.add("projects", social.new_project(S.rng, account, tostring(title), now))
   local job = state.add("jobs", social.new_job(S.rng, account, project, ctx.fields, now))
   project.job_id = job.id
-  return reply.ok({ object = "JobPostingDraftCreated", job_id = job.id, draft_id = job.id, project_id = project.id }, 201)
+  -- 200: the status the OpenAPI documents for this create
+  return reply.ok({ object = "LinkedinJobPostingDraftCreated", job_id = job.id, publish_options = PUBLISH_OPTIONS })
 end)
 
 local function job_of(ctx, account, param)
@@ -236,7 +273,7 @@ H.LinkedinController_getJobPosting = route(function(ctx, account)
   local _, serr = api.enum(tostring(ctx.args.service):upper(), "service", { "CLASSIC", "RECRUITER" })
   if serr then return serr end
   local job, err = job_of(ctx, account, "job_id")
-  return err or reply.ok(job)
+  return err or reply.ok(social.job_view(job))
 end)
 
 local EDITABLE = { "company", "workplace", "location", "employment_status", "description",
@@ -245,22 +282,22 @@ local EDITABLE = { "company", "workplace", "location", "employment_status", "des
 H.LinkedinController_editJobPosting = route(function(ctx, account)
   local job, err = job_of(ctx, account, "job_id")
   if err then return err end
-  if job.state == "CLOSED" then return reply.error(422, "unprocessable_entity", "Job posting " .. job.id .. " is closed.") end
+  if job.state == "closed" then return reply.error(422, "unprocessable_entity", "Job posting " .. job.id .. " is closed.") end
   local ferr = job_fields(ctx)
   if ferr then return ferr end
   local f = ctx.fields
   local function text(v) return type(v) == "table" and (v.text or v.id) or v end
   if present(f.job_title) then job.title = text(f.job_title) end
   for _, k in ipairs(EDITABLE) do
-    if f[k] ~= nil then job[k] = k == "company" and { name = text(f[k]) } or f[k] end
+    if f[k] ~= nil then job[k] = k == "company" and text(f[k]) or f[k] end
   end
   job.updated_at = state.iso(state.now_ms())
-  return reply.ok({ object = "JobPostingEdited", job_id = job.id })
+  return reply.ok({ object = "LinkedinJobPostingEdited", job_id = job.id })
 end)
 
 local function publish(job)
-  job.state, job.checkpoint, job.published_at = "PUBLISHED", null, state.iso(state.now_ms())
-  return reply.ok({ object = "JobPostingPublished", job_id = job.id })
+  job.state, job.checkpoint, job.published_at = "active", null, state.iso(state.now_ms())
+  return reply.ok({ object = "LinkedinJobPostingPublished", job_id = job.id, job_state = job.state })
 end
 
 -- FREE publishes at once; PROMOTED (needs a budget) first asks for a code
@@ -270,13 +307,14 @@ H.LinkedinController_publishJobPosting = route(function(ctx, account)
   if err then return err end
   local mode, merr = api.enum(ctx.fields.mode, "mode", { "FREE", "PROMOTED" })
   if merr then return merr end
-  if job.state ~= "DRAFT" then
+  if job.state ~= "draft" then
     return reply.error(422, "action_already_performed", "Job posting " .. job.id .. " is " .. job.state .. ".")
   end
   if mode == "PROMOTED" then
     if type(ctx.fields.budget) ~= "table" then return reply.missing("budget") end
     job.budget, job.checkpoint = ctx.fields.budget, { type = "OTP" }
-    return reply.ok({ object = "JobPostingCheckpoint", job_id = job.id, checkpoint = job.checkpoint }, 202)
+    -- 200 (not 202): the OpenAPI documents 200 for both answers of a publish
+    return reply.ok({ object = "LinkedinJobPostingPublishCheckpoint", job_id = job.id, type = job.checkpoint.type })
   end
   return publish(job)
 end)
@@ -294,11 +332,11 @@ end)
 H.LinkedinController_closeJobPosting = route(function(ctx, account)
   local job, err = job_of(ctx, account, "id")
   if err then return err end
-  if job.state ~= "PUBLISHED" then
+  if job.state ~= "active" then
     return reply.error(422, "unprocessable_entity", "Job posting " .. job.id .. " is " .. job.state .. ", not published.")
   end
-  job.state, job.closed_at = "CLOSED", state.iso(state.now_ms())
-  return reply.ok({ object = "JobPostingClosed", job_id = job.id })
+  job.state, job.closed_at = "closed", state.iso(state.now_ms())
+  return reply.ok({ object = "LinkedinJobPostingClosed", job_id = job.id })
 end)
 
 local YEARS = { "max_years_in_company", "min_years_in_company", "max_years_in_position", "min_years_in_position",
@@ -326,15 +364,15 @@ H.LinkedinController_getJobApplicants = route(function(ctx, account)
   end
   local kw = type(ctx.args.keywords) == "string" and ctx.args.keywords:lower()
   local lo, hi = years.min_years_of_experience or 0, years.max_years_of_experience or 100
-  return api.page(ctx, "JobApplicantList", state.select("applicants", function(a)
+  return api.page(ctx, "LinkedinJobApplicantList", state.select("applicants", function(a)
     return a.job_id == job.id and (not ratings or ratings[a.rating]) and a.years_of_experience >= lo
       and a.years_of_experience <= hi and (not kw or (a.name .. " " .. a.headline):lower():find(kw, 1, true) ~= nil)
-  end), { time = "applied_at" })
+  end), { time = "applied_at", view = social.applicant_view, extra = { job_posting_id = job.id } })
 end)
 
 H.LinkedinController_getJobApplicant = route(function(ctx, account)
   local a, err = api.fetch("applicants", ctx.params.applicant_id, account)
-  return err or reply.ok(a)
+  return err or reply.ok(social.applicant_view(a))
 end)
 
 H.LinkedinController_getJobApplicantResume = route(function(ctx, account)
@@ -351,7 +389,7 @@ H.LinkedinController_endorseProfile = route(function(ctx, account)
     if s.endorsement_id == tostring(ctx.fields.skill_endorsement_id) then
       if s.endorsed then return reply.error(422, "action_already_performed", "Skill " .. s.name .. " is already endorsed.") end
       s.endorsed, s.endorsement_count = true, s.endorsement_count + 1
-      return reply.ok({ object = "ProfileEndorsed" })
+      return reply.ok({ object = "LinkedinProfileEndorse", endorsed = true })
     end
   end
   return reply.not_found("Skill endorsement", ctx.fields.skill_endorsement_id)

@@ -27,14 +27,32 @@ local function email_of(ctx, account)
   return e
 end
 
--- The Email as answered: headers only with include_headers, bodies left
--- out with meta_only.
+-- The Email as answered, one of the three `kind`s of the OpenAPI: a
+-- reference only ("0_ref": an email whose content is not fetched yet), its
+-- meta data ("1_meta", bodies empty: meta_only) or all of it ("2_full",
+-- headers only with include_headers). Internal fields stay out, and so do
+-- the keys without a value (in_reply_to, tracking_id, cid: never null).
+local REF = { "object", "id", "account_id", "type", "date", "read_date", "message_id", "provider_id",
+  "deprecated_id", "folders", "folderIds", "role" }
+local INTERNAL = { ref_only = true, is_complete = true, tracking_label = true, categories = true }
+
 local function view(args)
-  local hide = { headers = not api.boolean(args.include_headers) or nil }
+  local headers = api.boolean(args.include_headers)
   local meta = api.boolean(args.meta_only)
   return function(e)
-    local v = api.without(e, hide)
-    if meta then v.body, v.body_plain = "", "" end
+    if e.ref_only then
+      local v = { kind = "0_ref" }
+      for _, k in ipairs(REF) do v[k] = e[k] end
+      return v
+    end
+    local v = api.without_nulls(api.without(e, INTERNAL))
+    v.read_date = e.read_date -- null: unread
+    if meta then
+      v.kind, v.body, v.body_plain, v.headers = "1_meta", "", "", nil
+    else
+      v.kind = "2_full"
+      if not headers then v.headers = nil end
+    end
     return v
   end
 end
@@ -112,7 +130,7 @@ H.MailsController_deleteMail = function(ctx)
   if err then return err end
   for _, att in ipairs(e.attachments) do state.get().blobs[att.id] = nil end
   state.get().emails[e.id] = nil
-  return reply.ok({ object = "EmailDeleted", email_id = e.id })
+  return reply.ok({ object = "EmailDeleted" })
 end
 
 -- `folders`: provider ids, ids or names of the account's folders (the
@@ -145,7 +163,7 @@ H.MailsController_updateMail = function(ctx)
     mail.place(e, folders)
     delivery.email("mail_moved", e, { previous_folders = before })
   end
-  return reply.ok({ object = "EmailUpdated", email_id = e.id })
+  return reply.ok({ object = "EmailUpdated" })
 end
 
 H.MailsController_getAttachment = function(ctx)
@@ -235,7 +253,7 @@ local function compose(ctx, account, role)
   local e = mail.new_email(S.rng, account, { from = from, to = to, cc = cc, bcc = bcc, subject = subject,
     body = tostring(f.body or ""), date_ms = state.now_ms(), folders = { mail.folder_by_role(account.id, role) },
     origin = "unipile", in_reply_to = parent, headers = headers,
-    tracking_id = tracking and (tracking.opens or tracking.links) and S.rng:id() or nil })
+    tracking_id = S.rng:id() }) -- EmailSent always has one (the OpenAPI requires it)
   if tracking and tracking.label then e.tracking_label = tostring(tracking.label) end
   for _, part in ipairs(ctx.files) do
     mail.attach(S.rng, e, part.filename or "attachment", api.mimetype_of(part), #part.data, part.data)
@@ -249,7 +267,7 @@ H.MailsController_sendMail = function(ctx)
   local e, cerr = compose(ctx, account, "sent")
   if cerr then return cerr end
   delivery.email("mail_sent", e)
-  return reply.ok({ object = "EmailSent", tracking_id = e.tracking_id, provider_id = e.provider_id, email_id = e.id }, 201)
+  return reply.ok({ object = "EmailSent", tracking_id = e.tracking_id, provider_id = e.provider_id, id = e.id }, 201)
 end
 
 H.DraftsController_createDraft = function(ctx)
@@ -257,7 +275,7 @@ H.DraftsController_createDraft = function(ctx)
   if err then return err end
   local e, cerr = compose(ctx, account, "drafts")
   if cerr then return cerr end
-  return reply.ok({ object = "DraftCreated", draft_id = e.id, provider_id = e.provider_id }, 201)
+  return reply.ok({ object = "DraftCreated", draft_id = e.id }) -- 200: the status the OpenAPI documents
 end
 
 ---------------------------------------------------------------------------

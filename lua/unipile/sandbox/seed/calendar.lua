@@ -16,6 +16,9 @@ local M = {}
 local NAMES = { "Team", "Holidays", "Birthdays", "Projects" }
 local COLORS = { "#039be5", "#33b679", "#e67c73", "#f6bf26", "#8e24aa" }
 local TITLES = { "Weekly sync", "Lunch", "Design review", "1:1", "Interview", "Planning", "Demo day", "Offsite" }
+-- Conference providers of the seeded events with a conference, in turn.
+local CONFERENCES = { { "google_meet", "https://meet.example.com/" }, { "zoom", "https://zoom.example.com/j/" },
+  { "teams", "https://teams.example.com/l/meetup-join/" }, { "unknown" } }
 M.TZ = "Europe/Paris"
 
 --- Start (or end) instant of an event as a sortable string.
@@ -55,6 +58,7 @@ function M.seed_account(account, content)
   local size = state.get().size
   for i = 1, size.calendars do
     local cal = state.add("calendars", M.new_calendar(rng, account, i))
+    local master
     for e = 1, content and size.events or 0 do
       local day = state.EPOCH + (e * 3 - 8 - i) * 86400
       local f = { title = rng:pick(TITLES), body = state.sentence(rng, 4, 12),
@@ -69,13 +73,26 @@ function M.seed_account(account, content)
       f.attendees = array()
       for a = 1, rng:int(1, 3) do
         local name, login = state.person(rng)
+        local answer = rng:pick({ "yes", "no", "maybe", "noreply" })
         f.attendees[a] = { email = login .. "@example.org", display_name = name, is_organizer = false,
           is_optional = a == 3, is_resource = false, type = a == 3 and "optional" or "required",
-          response_status = rng:pick({ "yes", "no", "maybe", "noreply" }), comment = null }
+          response_status = answer, comment = answer == "no" and "Sorry, I cannot make it." or nil }
       end
-      if e % 3 == 0 then f.conference = { provider = "google_meet", url = "https://meet.example.com/" .. rng:id(10):lower() } end
+      if e % 2 == 1 then -- a meeting room: the resource attendee variant
+        f.attendees[#f.attendees + 1] = { email = "room-" .. e .. "@resource.example.com", display_name = "Room " .. e,
+          is_organizer = false, is_optional = false, is_resource = true, type = "resource", response_status = "yes" }
+      end
+      if e % 3 == 0 then
+        local c = CONFERENCES[(e / 3 + i - 2) % #CONFERENCES + 1]
+        local code = rng:id(10):lower()
+        f.conference = { provider = c[1], url = c[2] and c[2] .. code or nil }
+      end
+      if e == 2 then f.visibility = "private" end
+      if e == 1 then f.recurrence = array({ "RRULE:FREQ=WEEKLY;COUNT=4" }) end
       local ev = state.add("events", M.new_event(rng, account, cal, f, (day - 7 * 86400) * 1000))
       ev.is_cancelled = e % 7 == 0
+      -- the last event is a moved occurrence of the first (recurring) one
+      if e == 1 then master = ev elseif e == size.events then ev.master_event_id, ev.title = master.id, master.title end
     end
   end
 end

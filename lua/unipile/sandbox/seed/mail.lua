@@ -7,6 +7,7 @@
 
 local state = require "unipile.sandbox.state"
 local json = require "unipile.sandbox.json"
+local prng = require "unipile.sandbox.prng"
 local social = require "unipile.sandbox.seed.social"
 
 local array, null = json.array, json.null
@@ -85,7 +86,7 @@ function M.new_email(rng, account, fields)
     has_attachments = false, attachments = array(), origin = fields.origin or "external",
     in_reply_to = parent and { message_id = parent.message_id, id = parent.id } or null,
     thread_id = parent and parent.thread_id or rng:id(16), tracking_id = fields.tracking_id or null,
-    is_complete = true, headers = array() }
+    deprecated_id = tostring(prng.hash("email:" .. id)), is_complete = true, headers = array() }
   local h = e.headers
   h[#h + 1] = { name = "Message-ID", value = msgid }
   h[#h + 1] = { name = "Subject", value = e.subject }
@@ -136,6 +137,8 @@ function M.seed_account(account, content)
       subject = subject, body = "<p>" .. state.sentence(rng, 8, 30) .. "</p>", date_ms = ms,
       folders = { M.folder_by_role(account.id, role) }, unread = role == "inbox" and rng:chance(0.4),
       origin = outgoing and "unipile" or "external", in_reply_to = reply and previous or nil }))
+    -- the first archived email is a reference only (kind 0_ref): its content is not fetched yet
+    e.ref_only = role == "archive" and i <= #ROLES or nil
     -- every third email, and every unread one (so a digest of unread mail
     -- has attachments to save), carries a file
     if i % 3 == 0 or e.read_date == null then

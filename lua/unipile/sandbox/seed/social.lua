@@ -10,6 +10,7 @@
 local state = require "unipile.sandbox.state"
 local json = require "unipile.sandbox.json"
 local delivery = require "unipile.sandbox.delivery"
+local prng = require "unipile.sandbox.prng"
 
 local array, null = json.array, json.null
 local iso = state.iso
@@ -155,17 +156,50 @@ end
 ---------------------------------------------------------------------------
 -- Builders
 
+-- The organization types of the OpenAPI (CompanyProfile.organization_type;
+-- json null: not stated), picked per company from its id.
+local ORGANIZATION_TYPES = { "PRIVATELY_HELD", "PUBLIC_COMPANY", "EDUCATIONAL", "SELF_EMPLOYED", "GOVERNMENT_AGENCY",
+  "NON_PROFIT", "SELF_OWNED", "PARTNERSHIP", null }
+-- What the viewer may do on a company page: nothing (not an administrator).
+local PAGE_PERMISSIONS = { "canAccessAdvancedAnalytics", "canApproveContent", "canApprovePendingMembers",
+  "canAssignRoles", "canCreateAds", "canCreateOrganicShare", "canEditCareerPageSettings", "canEditCurators",
+  "canEditCustomTabs", "canEditOrganizationDetails", "canEditPageTheme", "canEditPendingAdministrators",
+  "canEmployeesInviteToFollow", "canInviteMemberToFollow", "canManageAdBudgets", "canManageAdminRoles",
+  "canManageIntegrations", "canManageMessagingAccess", "canManageOrganizationSettings",
+  "canManageOrganizationalPageFollow", "canMembersInviteToFollow", "canModerateComments", "canPublishNewsletters",
+  "canReadAdminDashboard", "canReadContentSuggestions", "canReadMessages", "canReadOrganizationActivity",
+  "canReadOrganizationFollowerAnalytics", "canReadOrganizationLeadsAnalytics", "canSeeEmployeeExperienceAsMember",
+  "canSeeOrganizationAdministrativePage", "canUpdateOrganizationProfile", "canViewBillingInformation",
+  "canViewTeamPerformance" }
+
 function M.new_company(rng, account)
   local name = rng:pick(COMPANIES) .. " " .. rng:pick({ "SAS", "GmbH", "Ltd", "Inc." })
   local id = rng:digits(8)
   local ps = slug(name)
+  local city = rng:pick(CITIES)
+  local permissions = {}
+  for _, k in ipairs(PAGE_PERMISSIONS) do permissions[k] = false end
+  local h = prng.hash("company:" .. id)
   return { object = "CompanyProfile", id = id, account_id = account.id, name = name, public_identifier = ps,
+    entity_urn = "urn:li:fsd_company:" .. id,
     profile_url = "https://www.linkedin.com/company/" .. ps, tagline = state.sentence(rng, 3, 6),
     description = state.sentence(rng, 8, 20), website = "https://" .. ps .. ".example.com",
     industry = array({ rng:pick({ "Software Development", "Food Production", "Hospitals", "Robotics" }) }),
     employee_count_range = { from = 51, to = 200 }, followers_count = rng:int(100, 90000),
-    locations = array({ { is_headquarter = true, city = rng:pick(CITIES) } }),
+    locations = array({ { is_headquarter = true, city = city:match("^[^,]+"), country = city:match("[^,]+$"):sub(2),
+      street = array({ (h % 90 + 1) .. " Main Street" }) } }),
+    hashtags = array({ { title = "#" .. slug(name):gsub("%-", "") } }),
+    messaging = { is_enabled = h % 2 == 0 }, claimed = true, viewer_permissions = permissions,
+    organization_type = ORGANIZATION_TYPES[h % #ORGANIZATION_TYPES + 1] or null,
     logo = "https://pictures.example.com/company-" .. id .. ".png" }
+end
+
+--- CompanyProfile (GET /linkedin/company/{identifier}).
+function M.company_view(c)
+  local v = {}
+  for k, x in pairs(c) do v[k] = x end
+  v.account_id = nil
+  return v
 end
 
 --- Post (seed 001, LINKEDIN variant) written by `who` (a person or a company).
@@ -208,16 +242,37 @@ function M.new_invitation_received(rng, account, p, text, ms)
     specifics = { provider = account.type, shared_secret = rng:id(16) } }
 end
 
+-- Hiring projects, job postings and applicants are internal records (ISO
+-- times, the budget, the checkpoint, ...); the API shows them through the
+-- views below, with its times as epoch milliseconds.
+
+--- Epoch milliseconds of an ISO 8601 UTC time of state.iso.
+local function ms_of(t)
+  local y, mo, d, h, mi, sec, ms = t:match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.(%d+)Z$")
+  y, mo = tonumber(y), tonumber(mo)
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + tonumber(d) - 1
+  local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+  return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(sec) * 1000 + tonumber(ms)
+end
+M.ms_of = ms_of
+
 function M.new_project(rng, account, name, ms)
-  return { object = "HiringProject", id = rng:digits(10), account_id = account.id, name = name,
-    description = null, created_at = iso(ms), state = "ACTIVE", job_id = null, candidates = array() }
+  local owner = M.self_person(account.id)
+  return { object = "RecruiterHiringProject", id = rng:digits(10), account_id = account.id, name = name,
+    owner_id = owner and owner.provider_id or account.id, owner_name = owner and owner.name or account.name,
+    created_at = iso(ms), job_id = null, candidates = array() }
 end
 
 --- Job posting; `fields` = the create body (job_title/company as text or {text|id}).
+-- `state`: the API's (draft, review, active, closed).
 function M.new_job(rng, account, project, fields, ms)
   local function text(v) return type(v) == "table" and (v.text or v.id) or v end
-  return { object = "JobPosting", id = rng:digits(10), account_id = account.id, project_id = project.id,
-    state = "DRAFT", title = text(fields.job_title), company = { name = text(fields.company) },
+  return { object = "LinkedinJobPosting", id = rng:digits(10), account_id = account.id, project_id = project.id,
+    state = "draft", title = text(fields.job_title), company = text(fields.company),
+    company_id = type(fields.company) == "table" and fields.company.id or nil,
     workplace = fields.workplace, location = fields.location, employment_status = fields.employment_status or "FULL_TIME",
     description = fields.description, auto_rejection_template = fields.auto_rejection_template or null,
     screening_questions = fields.screening_questions or array(), recruiter = fields.recruiter or null,
@@ -225,16 +280,79 @@ function M.new_job(rng, account, project, fields, ms)
     closed_at = null, applicants_count = 0, checkpoint = null, budget = null }
 end
 
+-- A job's screening questions as the API has them: {question, favorableAnswers}.
+local function questions(list)
+  local out = array()
+  for _, q in ipairs(type(list) == "table" and list or {}) do
+    if type(q) == "table" then
+      out[#out + 1] = { question = tostring(q.question or q.text or ""),
+        favorableAnswers = array(type(q.favorableAnswers) == "table" and q.favorableAnswers or {}) }
+    end
+  end
+  return out
+end
+
+--- LinkedinJobPosting (GET /linkedin/jobs[/{job_id}]).
+function M.job_view(j)
+  local v = { object = "LinkedinJobPosting", id = j.id, title = tostring(j.title or ""), company = tostring(j.company or ""),
+    company_id = j.company_id, location = tostring(j.location or ""), state = j.state, workplace = j.workplace,
+    description = j.description, screening_questions = questions(j.screening_questions),
+    applicants_counter = j.applicants_count, cost = type(j.budget) == "table" and tonumber(j.budget.amount) or 0,
+    created_at = ms_of(j.created_at), apply_url = "https://www.linkedin.com/jobs/view/" .. j.id }
+  if j.published_at ~= null then v.published_at = ms_of(j.published_at) end
+  if j.closed_at ~= null then v.closed_at = ms_of(j.closed_at) end
+  return v
+end
+
+--- RecruiterHiringProject (GET /linkedin/projects[/{id}]), with its job posting.
+function M.project_view(p)
+  local v = { object = "RecruiterHiringProject", id = p.id, name = p.name, owner_id = p.owner_id,
+    owner_name = p.owner_name, created_at = p.created_at }
+  local job = p.job_id ~= null and state.get().jobs[p.job_id]
+  if job then v.job_posting = M.job_view(job) end
+  return v
+end
+
 function M.new_applicant(rng, account, job, ms)
   local first, last = rng:pick(state.FIRST), rng:pick(state.LAST)
-  return { object = "JobApplicant", id = rng:id(), job_id = job.id, account_id = account.id, applied_at = iso(ms),
-    rating = rng:pick(RATINGS), first_name = first, last_name = last, name = first .. " " .. last,
+  local public_identifier = slug(first .. " " .. last) .. "-" .. rng:id(6):lower()
+  local a = { object = "LinkedinJobApplicant", id = rng:id(), job_id = job.id, account_id = account.id,
+    applied_at = iso(ms), rating = rng:pick(RATINGS), first_name = first, last_name = last, name = first .. " " .. last,
     headline = rng:pick(HEADLINES), location = rng:pick(CITIES),
     email = (first .. "." .. last):lower() .. "@example.org", phone = "+33" .. rng:digits(9),
-    profile_url = "https://www.linkedin.com/in/" .. slug(first .. " " .. last) .. "-" .. rng:id(6):lower(),
+    public_identifier = public_identifier, profile_url = "https://www.linkedin.com/in/" .. public_identifier,
     years_of_experience = rng:int(0, 25),
     resume = { file_name = slug(first .. " " .. last) .. "-resume.pdf", mimetype = "application/pdf",
       file_size = rng:int(3000, 20000) } }
+  a.profile_id = "ACoAA" .. rng:id(34)
+  return a
+end
+
+--- LinkedinJobApplicant (GET /linkedin/jobs/{id}/applicants, .../applicants/{applicant_id}).
+-- Work experience and education follow from the years of experience; the
+-- screening answers, from the job's questions.
+function M.applicant_view(a)
+  local year = tonumber(a.applied_at:sub(1, 4))
+  local since = year - a.years_of_experience
+  local job = state.get().jobs[a.job_id]
+  local answers = array()
+  for i, q in ipairs(questions(job and job.screening_questions)) do
+    local fav = q.favorableAnswers[1]
+    answers[i] = { question = q.question, answers = array({ fav or "Yes" }), success = fav ~= nil or i % 2 == 1 }
+  end
+  return { object = "LinkedinJobApplicant", id = a.id, applied_at = ms_of(a.applied_at), rating = a.rating,
+    name = a.name, headline = a.headline, location = a.location, profile_id = a.profile_id,
+    public_identifier = a.public_identifier, public_profile_url = a.profile_url,
+    email_address = a.email, phone_number = a.phone,
+    contact_info = { email_addresses = array({ a.email }), phone_numbers = array({ a.phone }) },
+    work_experience = array({
+      { company = COMPANIES[a.years_of_experience % #COMPANIES + 1], position = a.headline, location = a.location,
+        start = { month = 1 + a.years_of_experience % 12, year = since + (a.years_of_experience > 3 and 3 or 0) },
+        ["end"] = null },
+      { company = null, position = null, start = null, ["end"] = null } }),
+    education = array({ { school = "University of " .. a.location:match("^[^,]+"), degree = "Master",
+      field_of_study = "Computer science", start = { month = 9, year = since - 5 }, ["end"] = { month = 6, year = since } } }),
+    screening_questions = answers }
 end
 
 ---------------------------------------------------------------------------
@@ -300,8 +418,8 @@ function M.seed_account(account, content)
   for i = 1, size.projects do
     add("projects", M.new_project(rng, account, rng:pick(HEADLINES) .. " hiring", base - i * DAY))
   end
-  -- Jobs cycle through the states a posting goes through: listed, draft,
-  -- draft waiting on a publishing checkpoint, closed.
+  -- Jobs cycle through the states a posting goes through: listed (active),
+  -- draft, draft waiting on a publishing checkpoint, closed.
   for i = 1, size.jobs do
     local project = add("projects", M.new_project(rng, account, "Job posting " .. i, base + i * DAY))
     local title = rng:pick(HEADLINES)
@@ -313,8 +431,8 @@ function M.seed_account(account, content)
     if phase == 2 then
       job.checkpoint, job.budget = { type = "OTP" }, { amount = 10, currency = "EUR" }
     elseif phase ~= 1 then
-      job.state, job.published_at = "PUBLISHED", state.iso(base + i * DAY + 3600000)
-      if phase == 3 then job.state, job.closed_at = "CLOSED", state.iso(base + (i + 10) * DAY) end
+      job.state, job.published_at = "active", state.iso(base + i * DAY + 3600000)
+      if phase == 3 then job.state, job.closed_at = "closed", state.iso(base + (i + 10) * DAY) end
       for j = 1, size.applicants do
         add("applicants", M.new_applicant(rng, account, job, base + (i + j) * DAY))
         job.applicants_count = job.applicants_count + 1
@@ -352,7 +470,7 @@ M.summary = {
   reactions = { order = "date", row = row({ "id", "account_id", "post_id", "comment_id", author_id = "author.id" }) },
   projects = { order = "created_at", row = row({ "id", "account_id", "name", "job_id" }) },
   jobs = { order = "created_at", row = row({ "id", "account_id", "state", "project_id", checkpoint = "checkpoint.type" }) },
-  applicants = { order = "applied_at", row = row({ "id", "account_id", "job_id" }) },
+  applicants = { order = "applied_at", row = row({ "id", "account_id", "job_id", "resume" }) },
 }
 
 return M
