@@ -460,7 +460,7 @@ end)
 s, d = api("POST", "/api/v1/users/invite", { json = { provider_id = stranger.provider_id, account_id = LI.id, message = "hi" } })
 local inv_id = d.invitation_id
 local sent = all_pages("/api/v1/users/invite/sent" .. Q, 100)
-check("invite → listed in invitations sent", s == 201 and d.object == "UserInvitationSent" and ids_of(sent)[inv_id])
+check("invite → 200, listed in invitations sent", s == 200 and d.object == "UserInvitationSent" and ids_of(sent)[inv_id])
 s, d = api("POST", "/api/v1/users/invite", { json = { provider_id = stranger.provider_id, account_id = LI.id } })
 check("invite again → 422 already_invited_recently", s == 422 and d.type == "errors/already_invited_recently")
 check("invitation message over 300 characters → 400", status("POST", "/api/v1/users/invite",
@@ -500,8 +500,10 @@ local _, me = api("GET", "/api/v1/users/me" .. Q)
 s = status("PATCH", "/api/v1/users/me/edit", { form = { "type=LINKEDIN", "account_id=" .. LI.id, "headline=Edited",
   "location[id]=105015875", "summary=About me" } })
 local _, me2 = api("GET", "/api/v1/users/me" .. Q)
+-- the summary is not a field of AccountOwnerProfile: it shows on the owner's UserProfile
+local _, own = api("GET", "/api/v1/users/" .. me.public_identifier .. Q)
 check("edit own profile (multipart, bracket names)", me.object == "AccountOwnerProfile" and s == 200
-  and me2.headline == "Edited" and me2.summary == "About me" and me2.location == "location:105015875", cjson.encode(me2))
+  and me2.headline == "Edited" and own.summary == "About me" and me2.location == "location:105015875", cjson.encode(me2))
 end
 
 -- posts, comments, reactions
@@ -537,7 +539,9 @@ repeat
   for _, it in ipairs(p.items) do got[#got + 1] = it.id end
   cur, pages = p.paging.cursor ~= cjson.null and p.paging.cursor or nil, pages + 1
 until not cur or pages > 10
-check("post reactions paginate through paging.cursor", #got == 2 and pages == 2 and got[1] ~= got[2])
+local _, seeded = api("GET", "/api/v1/posts/" .. seeded_post.id .. Q)
+check("post reactions paginate through paging.cursor", #got == seeded.reaction_counter and #got >= 2
+  and pages == #got and got[1] ~= got[2], #got .. " of " .. seeded.reaction_counter)
 end
 
 -- LinkedIn search: the cursor alone (in the body) continues the search

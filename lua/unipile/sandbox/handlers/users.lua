@@ -43,11 +43,11 @@ end
 -- invitations
 
 H.UsersController_listAllUserInvitationsSent = social_route(function(ctx, account)
-  return api.page(ctx, "UserInvitationList", state.of_account("invitations_sent", account.id), { time = "date" })
+  return api.page(ctx, "InvitationList", state.of_account("invitations_sent", account.id), { time = "date" })
 end)
 
 H.UsersController_listAllUserInvitationsReceived = social_route(function(ctx, account)
-  return api.page(ctx, "UserInvitationList", state.of_account("invitations_received", account.id), { time = "date" })
+  return api.page(ctx, "InvitationList", state.of_account("invitations_received", account.id), { time = "date" })
 end)
 
 H.UsersController_handleInvitationReceived = social_route(function(ctx, account)
@@ -69,7 +69,7 @@ H.UsersController_handleInvitationReceived = social_route(function(ctx, account)
     local p = person(account, inv.inviter.inviter_id)
     if p then social.relate(account, p) end
   end
-  return reply.ok({ object = "UserInvitationHandled", invitation_id = inv.id, action = action })
+  return reply.ok({ object = "UserInvitationHandled", status = action == "accept" and "ACCEPTED" or "DECLINED" })
 end)
 
 H.UsersController_addUserByIdentifier = social_route(function(ctx, account)
@@ -91,31 +91,51 @@ H.UsersController_addUserByIdentifier = social_route(function(ctx, account)
   end
   local inv = state.add("invitations_sent", social.new_invitation_sent(state.get().rng, account, p,
     present(message) and message or nil, state.now_ms()))
-  return reply.ok({ object = "UserInvitationSent", invitation_id = inv.id }, 201)
+  return reply.ok({ object = "UserInvitationSent", invitation_id = inv.id }) -- 200: the only success the OpenAPI lists
 end)
 
 H.UsersController_cancelInvitation = social_route(function(ctx, account)
   local inv, err = api.fetch("invitations_sent", ctx.params.invitation_id, account)
   if err then return err end
   state.get().invitations_sent[inv.id] = nil
-  return reply.ok({ object = "UserInvitationCanceled", invitation_id = inv.id })
+  return reply.ok({ object = "InvitationCanceled" })
 end)
 
 ---------------------------------------------------------------------------
 -- profiles
 
+-- A Recruiter or Sales Navigator seat of the owner when the account has
+-- its InMail credits (seed/social.lua `inmail`), else null.
+local function seat(account, credits, kind)
+  if credits == nil or credits == null then return null end
+  return { owner_seat_id = kind .. "-seat-" .. account.id, contract_id = kind .. "-contract-" .. account.id }
+end
+
+-- The owner's login address (the account keeps a display name, not an email).
+local function owner_email(me)
+  return (me.first_name .. "." .. me.last_name):lower():gsub("[^%w.]+", "") .. "@example.com"
+end
+
+-- AccountOwnerProfile, LINKEDIN variant. What the edit sets beyond these
+-- fields (summary, experience...) shows on the owner's UserProfile.
 local function owner_profile(account)
   local me = social.self_person(account.id)
-  local owner = state.account_data(account.id).owner or {}
-  local v = social.profile_view(account, me, { ["*"] = true })
-  v.object, v.network_distance, v.invitation, v.is_relationship, v.is_self = "AccountOwnerProfile", nil, nil, nil, nil
-  v.email = (account.connection_params.im or {}).username or (me.public_identifier .. "@example.com")
-  v.premium, v.open_profile = false, false
-  v.summary = owner.summary or null
-  v.profile_picture_url = owner.picture_url or v.profile_picture_url
-  v.cover_picture_url = owner.cover_picture_url or null
-  v.experience, v.education = owner.experience or array(), owner.education or array()
-  return v
+  local data = state.account_data(account.id)
+  local owner, inmail = data.owner or {}, data.inmail or {}
+  local v = social.profile_view(account, me)
+  local orgs = array()
+  for _, c in ipairs(state.of_account("companies", account.id)) do
+    orgs[#orgs + 1] = { id = c.id, mailbox_id = "urn:li:fsd_company:" .. c.id, name = c.name }
+  end
+  table.sort(orgs, function(x, y) return x.name .. x.id < y.name .. y.id end)
+  return { object = "AccountOwnerProfile", provider = account.type, provider_id = me.provider_id,
+    entity_urn = "urn:li:fsd_profile:" .. me.provider_id, object_urn = me.member_urn,
+    first_name = me.first_name, last_name = me.last_name, headline = me.headline, occupation = me.headline,
+    location = me.location, public_identifier = me.public_identifier, public_profile_url = v.public_profile_url,
+    profile_picture_url = owner.picture_url or v.profile_picture_url, email = owner_email(me),
+    premium = inmail.premium ~= nil and inmail.premium ~= null, open_profile = me.open_profile,
+    organizations = orgs, recruiter = seat(account, inmail.recruiter, "recruiter"),
+    sales_navigator = seat(account, inmail.sales_navigator, "sales-navigator") }
 end
 
 H.UsersController_getAccountOwnerProfile = social_route(function(_, account)
@@ -147,7 +167,7 @@ H.UsersController_editAccountOwnerProfile = social_route(function(ctx, account)
       owner[file.name .. "_url"] = "https://pictures.example.com/" .. state.get().rng:id() .. "-" .. (file.filename or file.name)
     end
   end
-  return reply.ok({ object = "AccountOwnerProfileEdited" })
+  return reply.ok({ object = "ProfileEdited" })
 end)
 
 H.UsersController_getProfileByIdentifier = social_route(function(ctx, account)
@@ -175,7 +195,8 @@ H.UsersController_getRelations = social_route(function(ctx, account)
 end)
 
 -- Followers / followed of the owner; another user's lists are empty here.
-local function follows(flag, object, item)
+-- The API lists the followed people as relations (UserRelationsList).
+local function follows(flag, object, view)
   return social_route(function(ctx, account)
     local people = {}
     local uid, target, err = ctx.args.user_id, social.self_person(account.id), nil
@@ -185,12 +206,12 @@ local function follows(flag, object, item)
       people = state.of_account("people", account.id, function(p) return p[flag] and not p.is_self end)
     end
     return api.page(ctx, object, people, { key = by_name, asc = true,
-      view = function(p) return social.follow_view(account, p, item) end })
+      view = function(p) return view(account, p) end })
   end)
 end
 
-H.UsersController_getFollowers = follows("follower", "UserFollowersList", "UserFollower")
-H.UsersController_getFollowing = follows("following", "UserFollowingList", "UserFollowing")
+H.UsersController_getFollowers = follows("follower", "UserFollowersList", social.follower_view)
+H.UsersController_getFollowing = follows("following", "UserRelationsList", social.following_view)
 
 ---------------------------------------------------------------------------
 -- a user's posts, comments, reactions
@@ -221,7 +242,7 @@ end
 
 H.UsersController_listAllPosts = authored("posts", "PostList", "parsed_datetime", "author", "id")
 H.UsersController_listAllComments = authored("comments", "CommentList", "date", "author_details", "id")
-H.UsersController_listAllReactions = authored("reactions", "ReactionList", "date", "author", "id")
+H.UsersController_listAllReactions = authored("reactions", "PostReactionList", "date", "author", "id")
 
 ---------------------------------------------------------------------------
 -- posts
@@ -300,8 +321,8 @@ H.PostsController_listAllReactions = function(ctx)
     or state.select("posts", function(x) return x.social_id == ctx.params.post_id end)[1]
   if not post or (account and post.account_id ~= account.id) then return reply.not_found("Post", ctx.params.post_id) end
   local cid = ctx.args.comment_id
-  return api.page(ctx, "ReactionList", state.select("reactions", function(r)
-    return r.post_id == post.id and (present(cid) and r.comment_id == cid or not present(cid) and r.comment_id == null)
+  return api.page(ctx, "PostReactionList", state.select("reactions", function(r)
+    return r.post_id == post.id and (present(cid) and r.comment_id == cid or not present(cid) and r.comment_id == nil)
   end), { time = "date" })
 end
 
@@ -323,7 +344,7 @@ H.PostsController_addPostReaction = social_route(function(ctx, account)
     if not comment or comment.post_id ~= post.id then return reply.not_found("Comment", ctx.fields.comment_id) end
   end
   local me = social.self_person(account.id)
-  local target = comment and comment.id or null
+  local target = comment and comment.id or nil
   local old = state.select("reactions", function(r)
     return r.post_id == post.id and r.comment_id == target and r.author.id == me.provider_id
   end)[1]

@@ -34,6 +34,7 @@ local EMPLOYMENT = { "FULL_TIME", "PART_TIME", "CONTRACT", "TEMPORARY", "INTERNS
 M.EMPLOYMENT = EMPLOYMENT
 
 local DAY = 86400 * 1000
+local DISTANCES = { "SECOND_DEGREE", "THIRD_DEGREE", "OUT_OF_NETWORK" } -- of people who are not relations
 
 local function slug(s) return (s:lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "")) end
 
@@ -55,7 +56,8 @@ function M.new_person(rng, account, first, last, opts)
     public_identifier = opts.public_identifier or slug(first .. " " .. last) .. "-" .. rng:id(6):lower(),
     first_name = first, last_name = last, name = first .. " " .. last,
     headline = opts.headline or rng:pick(HEADLINES), location = rng:pick(CITIES),
-    member_urn = "urn:li:member:" .. rng:digits(9), relation_at = nil, follower = false, following = false,
+    member_urn = "urn:li:member:" .. rng:digits(9), relation_at = nil, relation_ms = nil, follower = false,
+    following = false, followed_ms = nil, distance = nil, premium = false, open_profile = false,
     is_self = opts.is_self or false, skills = skills, follower_count = rng:int(10, 5000) }
 end
 
@@ -66,9 +68,12 @@ end
 
 local function picture(p) return "https://pictures.example.com/" .. p.provider_id:sub(1, 24) .. ".jpg" end
 
+--- Network distance of `p` from the owner: nil for the owner (the API's
+-- enums have no value for oneself), FIRST_DEGREE for a relation, else the
+-- seeded distance.
 function M.distance(p)
-  if p.is_self then return "SELF" end
-  return p.relation_at and "FIRST_DEGREE" or "SECOND_DEGREE"
+  if p.is_self then return nil end
+  return p.relation_at and "FIRST_DEGREE" or p.distance or "SECOND_DEGREE"
 end
 
 --- The person of the account owner.
@@ -83,49 +88,88 @@ function M.find_person(account_id, identifier)
   end)[1]
 end
 
---- UserProfile (GET /users/{identifier}); `sections`: set of linkedin_sections.
-function M.profile_view(account, p, sections)
+-- "SENT" or "RECEIVED" when an invitation with `p` is pending, else nil.
+local function pending_invitation(account, p)
   local S = state.get()
-  local pending
   for _, inv in pairs(S.invitations_sent) do
-    if inv.account_id == account.id and inv.invited_user_id == p.provider_id then pending = "SENT" end
+    if inv.account_id == account.id and inv.invited_user_id == p.provider_id then return "SENT" end
   end
   for _, inv in pairs(S.invitations_received) do
-    if inv.account_id == account.id and inv.inviter.inviter_id == p.provider_id then pending = "RECEIVED" end
+    if inv.account_id == account.id and inv.inviter.inviter_id == p.provider_id then return "RECEIVED" end
   end
+end
+
+local function skills_view(p)
+  local skills = array()
+  for i, s in ipairs(p.skills) do -- the API sends the endorsement id as a number
+    skills[i] = { name = s.name, endorsement_count = s.endorsement_count, endorsement_id = tonumber(s.endorsement_id),
+      endorsed = s.endorsed, insights = array() }
+  end
+  return skills
+end
+
+local function posts_count(account, p)
+  return #state.of_account("posts", account.id, function(x) return x.author.id == p.provider_id end)
+end
+
+-- The INSTAGRAM variant of UserProfile.
+local function instagram_profile(account, p, pending)
+  return { object = "UserProfile", provider = "INSTAGRAM", provider_id = p.provider_id,
+    provider_messaging_id = M.messaging_id(p), public_identifier = p.public_identifier, full_name = p.name,
+    biography = p.headline, profile_picture_url = picture(p), followers_count = p.follower_count,
+    mutual_followers_count = 0, following_count = 0, posts_count = posts_count(account, p),
+    profile_type = p.premium and "BUSINESS" or (p.open_profile and "PROFESSIONNAL" or "PERSONNAL"),
+    is_verified = p.premium, is_private = M.distance(p) == "OUT_OF_NETWORK", external_links = array(),
+    relationship_status = { following = p.following, followed_by = p.follower,
+      has_sent_invitation = pending == "SENT", has_received_invitation = pending == "RECEIVED" } }
+end
+
+--- UserProfile (GET /users/{identifier}); `sections`: set of linkedin_sections.
+-- Keys the API may leave out are left out, not null: `invitation` when
+-- none is pending, `network_distance` on one's own profile.
+function M.profile_view(account, p, sections)
+  local pending = pending_invitation(account, p)
+  if account.type == "INSTAGRAM" then return instagram_profile(account, p, pending) end
   local v = { object = "UserProfile", provider = account.type, provider_id = p.provider_id,
     public_identifier = p.public_identifier, member_urn = p.member_urn, first_name = p.first_name,
     last_name = p.last_name, headline = p.headline, location = p.location,
     profile_picture_url = picture(p), public_profile_url = profile_url(account, p),
     is_relationship = p.relation_at ~= nil, network_distance = M.distance(p),
-    follower_count = p.follower_count, is_self = p.is_self,
-    invitation = pending and { type = pending, status = "PENDING" } or null, websites = array() }
-  if sections and (sections["*"] or sections.skills) then
-    local skills = array()
-    for i, s in ipairs(p.skills) do
-      skills[i] = { name = s.name, endorsement_count = s.endorsement_count, endorsement_id = s.endorsement_id,
-        endorsed = s.endorsed, insights = array() }
-    end
-    v.skills = skills
-  end
+    follower_count = p.follower_count, is_self = p.is_self, is_premium = p.premium, is_open_profile = p.open_profile,
+    invitation = pending and { type = pending, status = "PENDING" } or nil, websites = array() }
+  if p.is_self then v.summary = (state.account_data(account.id).owner or {}).summary end
+  if sections and (sections["*"] or sections.skills) then v.skills = skills_view(p) end
   return v
 end
 
---- UserRelation (GET /users/relations).
-function M.relation_view(account, p)
+--- Instagram's messaging id of a person (followers, profiles).
+function M.messaging_id(p) return "34" .. p.provider_id end
+
+--- UserRelation (GET /users/relations; GET /users/following lists the
+-- followed people in the same shape): `created_at` in ms, as the API.
+function M.relation_view(account, p, created_ms)
   return { object = "UserRelation", connection_urn = "urn:li:fsd_connection:" .. p.provider_id,
-    created_at = p.relation_at, first_name = p.first_name, last_name = p.last_name,
+    created_at = created_ms or p.relation_ms, first_name = p.first_name, last_name = p.last_name,
     member_id = p.provider_id, member_urn = p.member_urn, headline = p.headline,
     public_identifier = p.public_identifier, public_profile_url = profile_url(account, p),
     profile_picture_url = picture(p) }
 end
 
---- A follower / followed account (GET /users/followers|following).
-function M.follow_view(account, p, object)
-  return { object = object, id = p.provider_id, public_identifier = p.public_identifier, name = p.name,
-    headline = p.headline, profile_url = profile_url(account, p), profile_picture_url = picture(p),
-    follower_count = p.follower_count, network_distance = M.distance(p) }
+--- UserFollower (GET /users/followers): the LINKEDIN or the INSTAGRAM variant.
+function M.follower_view(account, p)
+  if account.type == "INSTAGRAM" then
+    return { object = "UserFollower", id = p.provider_id, messaging_id = M.messaging_id(p),
+      username = p.public_identifier, name = p.name, is_private = M.distance(p) == "OUT_OF_NETWORK",
+      is_verified = p.premium, profile_picture_url = picture(p) }
+  end
+  return { object = "UserFollower", id = p.provider_id, urn = p.member_urn, name = p.name, headline = p.headline,
+    profile_url = profile_url(account, p), profile_picture_url = picture(p),
+    profile_picture_url_large = "https://pictures.example.com/" .. p.provider_id:sub(1, 24) .. "-large.jpg" }
 end
+
+--- A followed account (GET /users/following): a UserRelation, `created_at`
+-- the time the owner followed it.
+function M.following_view(account, p) return M.relation_view(account, p, p.followed_ms) end
 
 --- Post author (seed 001 `author`) of a person or a company.
 function M.author(who)
@@ -137,15 +181,28 @@ function M.author(who)
     headline = who.headline }
 end
 
+-- `author_details` of a comment: `network_distance` is required there, null
+-- for the owner's own comments.
 local function person_details(account, p)
   return { id = p.provider_id, public_identifier = p.public_identifier, name = p.name, headline = p.headline,
-    profile_url = profile_url(account, p), network_distance = M.distance(p) }
+    profile_url = profile_url(account, p), network_distance = M.distance(p) or null }
+end
+
+-- `author` of a reaction: a person (INDIVIDUAL) or a company (COMPANY).
+local function reactor(account, who)
+  if who.object == "CompanyProfile" then
+    return { id = who.id, public_identifier = who.public_identifier, name = who.name, headline = who.tagline,
+      profile_url = who.profile_url, type = "COMPANY" }
+  end
+  return { id = who.provider_id, public_identifier = who.public_identifier, name = who.name, headline = who.headline,
+    profile_url = profile_url(account, who), network_distance = M.distance(who), type = "INDIVIDUAL" }
 end
 
 --- `p` becomes a relation of `account` now: it joins GET /users/relations
 -- and the `users` webhooks get `new_relation`.
 function M.relate(account, p)
-  p.relation_at = state.iso(state.now_ms())
+  p.relation_ms = state.now_ms()
+  p.relation_at = state.iso(p.relation_ms)
   local v = M.profile_view(account, p)
   delivery.emit("users", "new_relation", account.id, { event = "new_relation", account_id = account.id,
     account_type = account.type, user_full_name = p.name, user_provider_id = p.provider_id,
@@ -216,30 +273,36 @@ end
 
 function M.new_comment(rng, account, post, p, text, ms, parent)
   return { object = "Comment", id = rng:digits(19), post_id = post.id, account_id = account.id,
-    date = iso(ms), author = p.name, author_details = person_details(account, p), text = text,
+    post_urn = post.social_id, date = iso(ms), author = p.name, author_details = person_details(account, p), text = text,
     reaction_counter = 0, reply_counter = 0, parent_comment_id = parent and parent.id or null }
 end
 
-function M.new_reaction(rng, account, post, p, value, ms, comment)
-  return { object = "PostReaction", id = rng:id(), post_id = post.id, comment_id = comment and comment.id or null,
-    account_id = account.id, value = value, date = iso(ms),
-    author = { id = p.provider_id, public_identifier = p.public_identifier, name = p.name, headline = p.headline,
-      profile_url = profile_url(account, p), network_distance = M.distance(p), type = "PERSON" } }
+--- PostReaction of `who` (a person or a company) to `post`, or to
+-- `comment` of it (`comment_id` absent for the post itself).
+function M.new_reaction(rng, account, post, who, value, ms, comment)
+  return { object = "PostReaction", id = rng:id(), post_id = post.id, comment_id = comment and comment.id or nil,
+    account_id = account.id, value = value, date = iso(ms), author = reactor(account, who) }
 end
 
 function M.new_invitation_sent(rng, account, p, text, ms)
-  return { object = "UserInvitation", id = rng:digits(19), account_id = account.id, date = iso(ms),
+  return { object = "InvitationSent", id = rng:digits(19), account_id = account.id, date = iso(ms),
     parsed_datetime = iso(ms), invitation_text = text or null, invited_user = p.name,
     invited_user_id = p.provider_id, invited_user_public_id = p.public_identifier,
     invited_user_description = p.headline }
 end
 
+--- InvitationReceived from `p`: the invited user is the owner; `specifics`
+-- (the shared secret that handling it needs) is LinkedIn's only.
 function M.new_invitation_received(rng, account, p, text, ms)
-  return { object = "UserInvitation", id = rng:digits(19), account_id = account.id, date = iso(ms),
+  local me = M.self_person(account.id)
+  local secret = rng:id(16)
+  return { object = "InvitationReceived", id = rng:digits(19), account_id = account.id, date = iso(ms),
     parsed_datetime = iso(ms), invitation_text = text or null,
+    invited_user = me.name, invited_user_id = me.provider_id, invited_user_public_id = me.public_identifier,
+    invited_user_description = me.headline,
     inviter = { inviter_id = p.provider_id, inviter_name = p.name, inviter_description = p.headline,
       inviter_public_identifier = p.public_identifier },
-    specifics = { provider = account.type, shared_secret = rng:id(16) } }
+    specifics = linkedin(account) and { provider = account.type, shared_secret = secret } or nil }
 end
 
 -- Hiring projects, job postings and applicants are internal records (ISO
@@ -360,6 +423,21 @@ end
 
 local function split(name) return name:match("^(%S+)%s+(.*)$") end
 
+-- The reactions' variants the crowd does not show: a company's reaction to
+-- the post, the owner's reaction to its first comment. From a generator of
+-- their own, so the rest of the data set keeps its ids.
+local function react_variants(account, post, comment, me, company, ms)
+  local rng = state.rng_for("social-variants", post.id)
+  if company then
+    state.add("reactions", M.new_reaction(rng, account, post, company, rng:pick(REACTIONS), ms + 90000))
+    post.reaction_counter = post.reaction_counter + 1
+  end
+  if comment then
+    state.add("reactions", M.new_reaction(rng, account, post, me, rng:pick(REACTIONS), ms + 5400000, comment))
+    comment.reaction_counter = comment.reaction_counter + 1
+  end
+end
+
 --- People, invitations, companies, posts with comments and reactions, and
 -- (LinkedIn) projects, jobs and applicants of one account. Fresh accounts
 -- (created through the API) get their own person only.
@@ -379,8 +457,16 @@ function M.seed_account(account, content)
   for i = 1, n do
     local p = add("people", M.new_person(rng, account, rng:pick(state.FIRST), rng:pick(state.LAST)))
     people[i] = p
-    if i <= math.floor(n / 2) then p.relation_at = state.iso(base - i * 7 * DAY - rng:int(0, DAY)) end
+    if i <= math.floor(n / 2) then
+      p.relation_ms = base - i * 7 * DAY - rng:int(0, DAY)
+      p.relation_at = state.iso(p.relation_ms)
+    end
     p.follower, p.following = i % 3 ~= 0, i % 2 == 0
+    if p.following then p.followed_ms = base - i * 5 * DAY end
+    -- every variant of the profiles: distances beyond the relations, premium
+    -- and open profiles
+    p.distance = DISTANCES[i % #DISTANCES + 1]
+    p.premium, p.open_profile = i % 4 == 1, i % 3 == 2
   end
   local k = math.floor(n / 2)
   for i = 1, inv do -- received from the next people, then sent to the ones after
@@ -412,6 +498,7 @@ function M.seed_account(account, content)
           rng:pick(REACTIONS), ms + ri * 60000))
         post.reaction_counter = post.reaction_counter + 1
       end
+      react_variants(account, post, first_comment, me, companies[1], ms)
     end
   end
   if not linkedin(account) then return end
