@@ -301,8 +301,9 @@ local LINKEDIN_CHATS = {
     types = { "INMAIL_REPLY", "INMAIL_ACCEPT", "INMAIL" } }, -- oldest last
   [5] = { content_type = "sponsored", read_only = 1, disabled = { "reply" } },
   [6] = { content_type = "linkedin_offer", folder = { "INBOX", "INBOX_LINKEDIN_SALES_NAVIGATOR" },
-    disabled = { "reactions" } },
-  [7] = { organization = true, folder = { "INBOX", "INBOX_LINKEDIN_ORGANIZATION" }, muted_days = 7 },
+    disabled = { "reactions" }, attendee_type = "OTHER" }, -- sent by LinkedIn itself
+  [7] = { organization = true, attendee_type = "ORGANIZATION", folder = { "INBOX", "INBOX_LINKEDIN_ORGANIZATION" },
+    muted_days = 7 },
   [9] = { content_type = "inmail", subject = "Quick question", types = { "INMAIL_DECLINE", "INMAIL" } },
   [10] = { invitation = true },
 }
@@ -329,7 +330,7 @@ local function vary_messages(account, chat, ci, msgs)
     local sender = S.attendees[msg.sender_attendee_id]
     if account.type == "LINKEDIN" and sender.is_self == 0 then
       msg.sender_urn = "urn:li:fsd_profile:" .. sender.provider_id
-      msg.attendee_type = v.organization and "ORGANIZATION" or "MEMBER"
+      msg.attendee_type = v.attendee_type or "MEMBER"
       msg.attendee_distance = DISTANCE[sender.specifics.network_distance]
     end
     if v.types then msg.message_type = v.types[math.min(mi, #v.types)] end
@@ -668,7 +669,8 @@ function M.summary()
       local cp = (S.account_data[a.id] or {}).checkpoint
       out.accounts[#out.accounts + 1] = { id = a.id, type = a.type, name = a.name,
         self_attendee_id = S.self_of[a.id], chats = chat_ids, status = a.sources[1] and a.sources[1].status,
-        checkpoint = cp and cp.type, checkpoint_intent = cp and cp.intent }
+        checkpoint = cp and cp.type, checkpoint_intent = cp and cp.intent,
+        checkpoint_view = cp and M.checkpoint_view(cp) } -- what the create answer showed (contract ids...)
       for i, c in ipairs(chats_of[a.id] or {}) do
         chat_ids[i] = c.id
         local ids = array()
