@@ -14,7 +14,7 @@ local SCHEMAS = "api/response-schemas.json"
 
 local function read_json(path)
   local f = assert(io.open(path))
-  local doc = cjson.decode(f:read("a"))
+  local doc = cjson.decode(f:read("*a"))
   f:close()
   return doc
 end
@@ -90,7 +90,7 @@ describe("sandbox data set variants", function()
     f:write(table.concat(answers, "\n"), "\n")
     f:close()
     local p = assert(io.popen(PYTHON .. " tools/schemas.py check " .. SCHEMAS .. " " .. path .. " 2>&1"))
-    local out = p:read("a")
+    local out = p:read("*a")
     p:close()
     local problems = out:gsub("schemas:[^\n]*\n?", "")
     assert.are.equal("", problems)
@@ -146,7 +146,9 @@ describe("sandbox data set variants", function()
       function() return variant_values(chat_item().properties.disabledFeatures.items) end },
     { "attendee specifics", "ChatAttendeesController_listAllAttendees",
       function(a) return { a.specifics and a.specifics.provider } end,
-      function() return variant_values(schema_of(doc, "ChatAttendeesController_getAttendeeById").properties.specifics, "provider") end },
+      function()
+        return variant_values(schema_of(doc, "ChatAttendeesController_getAttendeeById").properties.specifics, "provider")
+      end },
     { "LinkedIn network distances", "ChatAttendeesController_listAllAttendees",
       function(a) return { a.specifics and a.specifics.network_distance } end,
       function()
