@@ -39,6 +39,8 @@ describe("helpers", function()
       local cp = client.accounts:connect { provider = "LINKEDIN", username = "me@x.io", password = "pw" }
       local res = cp:resend()
       assert.are.equal("CheckpointResend", res.object)
+      assert.are.equal(cp.account_id, res.account_id)
+      assert.is_true(res.success)
       local req = support.last("POST")
       assert.are.equal("/api/v1/accounts/checkpoint/resend", req.path)
       assert.are.same({ provider = "LINKEDIN", account_id = cp.account_id }, req.json)
@@ -72,6 +74,25 @@ describe("helpers", function()
       end)
     end
 
+    -- The helper reads the answer by its object name: an answer that is
+    -- neither AccountCreated/AccountReconnected nor Checkpoint is no account.
+    for _, body in ipairs { '{"object":"AccountSyncStarted","account_id":"acc1"}', '{"account_id":"acc1"}',
+      '{"object":"AccountCreated"}' } do
+      it("refuses an answer that is not a connection's: " .. body, function()
+        sb:fault { method = "POST", path = "^/api/v1/accounts$", body = body }
+        local err = support.catch(client.accounts.connect, client.accounts, { provider = "LINKEDIN", access_token = "t" })
+        assert.are.equal("decode", err.kind)
+        assert.are.equal(1, #support.requests()) -- no GET of an account it does not have
+      end)
+    end
+
+    it("a reconnection answers AccountReconnected, then the account", function()
+      local id = sb:state().accounts[1].id
+      local account = client.accounts:connect { account_id = id, provider = "LINKEDIN", access_token = "t" }
+      assert.are.equal(id, account.id)
+      assert.are.equal("/api/v1/accounts/" .. id, support.requests()[1].path)
+    end)
+
     it("exposes the raw QR code, and times out when nobody scans it", function()
       local cp = client.accounts:connect { provider = "WHATSAPP" }
       assert.are.equal("QRCODE", cp.type)
@@ -88,7 +109,7 @@ describe("helpers", function()
     it("asks for a link with sensible defaults and returns the URL", function()
       local url, answer = client.hosted:link { name = "user-42", notify_url = "http://127.0.0.1:9/notify" }
       assert.matches("^https?://", url)
-      assert.are.equal("HostedAuthURL", answer.object)
+      assert.are.equal("HostedAuthUrl", answer.object)
       local req = support.last("POST")
       assert.are.equal("/api/v1/hosted/accounts/link", req.path)
       assert.are.equal("create", req.json.type)
@@ -96,6 +117,13 @@ describe("helpers", function()
       assert.are.equal(sb.url, req.json.api_url)
       assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$", req.json.expiresOn)
       assert.are.equal("user-42", req.json.name)
+    end)
+
+    it("refuses an answer that is not a HostedAuthUrl", function()
+      sb:fault { method = "POST", path = "^/api/v1/hosted/accounts/link$",
+        body = '{"object":"HostedAuthURL","url":"https://example.com/x"}' }
+      local err = support.catch(client.hosted.link, client.hosted, {})
+      assert.are.equal("decode", err.kind)
     end)
 
     it("needs the account for a reconnect link", function()

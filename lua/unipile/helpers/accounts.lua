@@ -28,6 +28,10 @@ function Checkpoint:__tostring()
   return "unipile.Checkpoint(" .. tostring(self.type) .. ", account " .. tostring(self.account_id) .. ")"
 end
 
+-- The objects that say the account is connected: create and solve answer
+-- AccountCreated, reconnect AccountReconnected (with `account_id`).
+local CONNECTED = { AccountCreated = true, AccountReconnected = true }
+
 -- Turn an answer of create/reconnect/solve into the account or a checkpoint
 -- (whose methods raise or not as `resource` does).
 local function settle(resource, answer, err, provider)
@@ -40,12 +44,12 @@ local function settle(resource, answer, err, provider)
       source = cp.source, checkpoint = cp, answer = answer,
     }, Checkpoint)
   end
-  local id = type(answer) == "table" and (answer.account_id or answer.id)
-  if not id then
+  local object = type(answer) == "table" and answer.object
+  if not CONNECTED[object] or type(answer.account_id) ~= "string" then
     return nil, errors.new { kind = "decode", operation = "accounts:connect",
-      message = "neither an account nor a checkpoint in the answer" }
+      message = "neither an account nor a checkpoint in the answer (object " .. tostring(object) .. ")" }
   end
-  return resource:non_raising():get { id = id }
+  return resource:non_raising():get { id = answer.account_id }
 end
 
 --- Connect an account (native authentication). Params as for

@@ -34,8 +34,9 @@ function M.link(resource, params, opts)
   p.expiresOn = p.expiresOn or iso8601(os.time() + (params.expires_in or 3600))
   local answer, err = resource:non_raising():request_link(p, opts)
   if err then return nil, err end
-  if type(answer) ~= "table" or type(answer.url) ~= "string" then
-    return nil, errors.new { kind = "decode", operation = "hosted:link", message = "no url in the answer" }
+  if type(answer) ~= "table" or answer.object ~= "HostedAuthUrl" or type(answer.url) ~= "string" then
+    return nil, errors.new { kind = "decode", operation = "hosted:link",
+      message = "no HostedAuthUrl with a url in the answer" }
   end
   return answer.url, answer
 end

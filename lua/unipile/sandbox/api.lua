@@ -500,7 +500,7 @@ function M.post(chat, opts)
     local c = {}
     for k, v in pairs(a) do c[k] = v end
     c.id = rng:id()
-    state.add_blob(c, msg.id, state.blob_data(a.id))
+    if S.blobs[a.id] then state.add_blob(c, msg.id, state.blob_data(a.id)) end -- links (posts, meetings) have none
     msg.attachments[#msg.attachments + 1] = c
   end
   local q = opts.quote

@@ -50,16 +50,26 @@ function M.script(provider, fields)
   return f(fields)
 end
 
+--- The status of a Checkpoint answer. No source states it; the OpenAPI
+-- gives POST /accounts, /accounts/{id} and /accounts/checkpoint one success
+-- status, 201, so a checkpoint answers with it too (docs/internals.md).
+M.CHECKPOINT_STATUS = 201
+
+--- A `Checkpoint` answer.
+function M.answer(obj) return reply.ok(obj, M.CHECKPOINT_STATUS) end
+
 --- The answer to a connection (`intent` "create" or "reconnect") that hits
--- checkpoint `kind`: 202 `{object = "Checkpoint", account_id, checkpoint}`.
+-- checkpoint `kind`: `{object = "Checkpoint", account_id, checkpoint}`.
 function M.begin(account, kind, intent)
   local cp = state.checkpoint(account, kind, intent)
-  return reply.ok({ object = "Checkpoint", account_id = account.id, checkpoint = cp }, 202)
+  return M.answer({ object = "Checkpoint", account_id = account.id, checkpoint = cp })
 end
 
 --- End the pending checkpoint (or connect at once): status OK, webhook
--- CREATION_SUCCESS or RECONNECTED; returns the 201 answer.
-function M.finish(account, intent)
+-- CREATION_SUCCESS or RECONNECTED; returns the 201 answer, whose object
+-- is `object` when given (a solved checkpoint answers AccountCreated, as
+-- the OpenAPI has it, even for a reconnection).
+function M.finish(account, intent, object)
   local data = state.account_data(account.id)
   local cp = data.checkpoint
   data.checkpoint = nil
@@ -67,7 +77,8 @@ function M.finish(account, intent)
   state.set_status(account, "OK")
   local reconnect = intent == "reconnect"
   delivery.account_status(account, reconnect and "RECONNECTED" or "CREATION_SUCCESS")
-  return reply.ok({ object = reconnect and "AccountReconnected" or "AccountCreated", account_id = account.id }, 201)
+  return reply.ok({ object = object or (reconnect and "AccountReconnected" or "AccountCreated"), account_id = account.id },
+    201)
 end
 
 --- A GET of the account: counts polls of an IN_APP_VALIDATION checkpoint.

@@ -185,9 +185,10 @@ function M.send(d)
   if not ok then ngx.log(ngx.ERR, "webhook timer: ", err) end
 end
 
+-- `list` holds strings, or the {id, type, name} of a webhook's account_ids.
 local function contains(list, v)
   for _, x in ipairs(list) do
-    if x == v then return true end
+    if x == v or (type(x) == "table" and x.id == v) then return true end
   end
   return false
 end

@@ -103,8 +103,11 @@ local function add_messaging(ex, S)
   local members = S.members[c1.id]
   local contact = S.attendees[members[2]]
   local m1 = messages(c1)[1]
+  local function file_of(m) -- an attachment with bytes (not a link: post, meeting)
+    return first(m.attachments, function(a) return S.blobs[a.id] ~= nil end)
+  end
   local with_file = first(sorted(state.select("messages", function(m)
-    return m.account_id == acc.id and #m.attachments > 0 and (not doomed or m.chat_id ~= doomed.id)
+    return m.account_id == acc.id and file_of(m) and (not doomed or m.chat_id ~= doomed.id)
   end), "timestamp"))
   local spare = first(messages(c2), function(m)
     return m ~= m1 and m ~= with_file and #m.attachments == 0 and m.sender_attendee_id ~= contact.id
@@ -124,7 +127,7 @@ local function add_messaging(ex, S)
   ex.MessagesController_forwardMessage = { message_id = m1.id, chat_id = c2.id }
   ex.MessagesController_listAllMessages = { account_id = acc.id, limit = 10 }
   if with_file then
-    ex.MessagesController_getAttachment = { message_id = with_file.id, attachment_id = with_file.attachments[1].id }
+    ex.MessagesController_getAttachment = { message_id = with_file.id, attachment_id = file_of(with_file).id }
   end
   if spare then ex.MessagesController_deleteMessage = { message_id = spare.id } end
   ex.MessagesController_addReaction = { message_id = m1.id, reaction = "👍" }

@@ -20,14 +20,15 @@ local M = {}
 
 M.DEFAULT_SIZE = { accounts = 4, chats = 12, messages = 8, attendees = 4,
   types = { "LINKEDIN", "WHATSAPP", "MAIL", "GOOGLE_OAUTH" },
-  connecting = 3, -- accounts waiting on a checkpoint (2FA, IN_APP_VALIDATION, QRCODE)
+  connecting = 7, -- accounts waiting on a checkpoint, one of each type in turn (CONNECTING below)
+  variants = 1, -- content-less accounts of each provider `types` and the connecting accounts leave out
   people = 10, invitations = 2, companies = 2, posts = 3, comments = 2, reactions = 2, -- per social account
   projects = 2, jobs = 4, applicants = 3, -- per LinkedIn account (applicants per listed job)
   emails = 10, -- per mail account
   calendars = 2, events = 6, -- per calendar account / per calendar
-  webhooks = 1, -- disabled webhooks (targets for deletes)
+  webhooks = 2, -- disabled webhooks (targets for deletes; sources, data and AUTO/TRIGGER in turn)
 }
-local COUNTS = { "accounts", "chats", "messages", "attendees", "connecting", "people", "invitations", "companies",
+local COUNTS = { "accounts", "chats", "messages", "attendees", "connecting", "variants", "people", "invitations", "companies",
   "posts", "comments", "reactions", "projects", "jobs", "applicants", "emails", "calendars", "events", "webhooks" }
 
 -- Providers that have chats (ChatsController_listAllChats `account_type`).
@@ -113,12 +114,26 @@ local function provider_person_id(rng, t)
 end
 M.provider_person_id = provider_person_id
 
+-- `n` digits drawn from the bytes of `s` (no draws from the generator).
+local function digits_of(s, n)
+  local out, h = {}, 7
+  for i = 1, n do
+    h = (h * 31 + s:byte((i - 1) % #s + 1)) % 1000003
+    out[i] = tostring(h % 10)
+  end
+  return table.concat(out)
+end
+
 local function connection_params(rng, t, name, login, provider_id)
   local email = login .. "@example.com"
   if t == "LINKEDIN" then
+    -- the company page the user administers (its chats: INBOX_LINKEDIN_ORGANIZATION)
+    local org = { name = name:match("%S+$") .. " Consulting", messaging_enabled = true,
+      organization_urn = "urn:li:organization:" .. digits_of(provider_id, 8),
+      mailbox_urn = "urn:li:fsd_company:" .. digits_of(provider_id, 8) }
     return { im = { id = provider_id, publicIdentifier = login:gsub("%.", "-") .. "-" .. rng:id(6):lower(),
       username = name, premiumId = null, premiumContractId = null,
-      premiumFeatures = array(), organizations = array() } }
+      premiumFeatures = array(), organizations = array({ org }) } }
   elseif t == "WHATSAPP" then
     return { im = { phone_number = "+" .. provider_id:match("^%d+") } }
   elseif t == "TELEGRAM" then
@@ -157,6 +172,9 @@ function M.new_account(rng, t, created_ms)
   local account = { object = "Account", type = t, id = id, name = name, created_at = M.iso(created_ms),
     connection_params = connection_params(rng, t, name, login, provider_id),
     sources = sources, groups = array(), signatures = array() }
+  -- the fields only one type's schema has (no draws: the ids stay as they were)
+  if t == "MOBILE" then account.last_fetched_at = account.created_at
+  elseif t == "GOOGLE_CALENDAR" then account.sync_token = "sync-" .. id end
   return account, provider_id
 end
 
@@ -173,6 +191,14 @@ function M.new_attendee(rng, account, provider_id, name, is_self)
       occupation = rng:pick({ "Engineer", "Product manager", "Founder", "Recruiter", "Designer" }),
       network_distance = is_self and "SELF" or rng:pick({ "DISTANCE_1", "DISTANCE_2", "DISTANCE_3" }),
       pending_invitation = false }
+    if not is_self and id:byte(1) % 3 == 0 then -- some contacts show more (no draws: ids stay)
+      a.specifics.network_distance = "OUT_OF_NETWORK"
+      a.specifics.pending_invitation = true
+      a.specifics.headline = a.specifics.occupation .. " at Example"
+      a.specifics.location = "Paris, France"
+      a.specifics.contact_info = { emails = array({ login .. "@example.com" }), phone_numbers = array(),
+        websites = array({ "https://example.com/" .. login }), social_handles = array({ { type = "twitter", name = login } }) }
+    end
   elseif account.type == "INSTAGRAM" then
     a.profile_url = "https://www.instagram.com/" .. login
     a.specifics = { provider = "INSTAGRAM", public_identifier = login,
@@ -198,7 +224,7 @@ function M.new_chat(rng, account, members, name, timestamp_ms)
     provider_id = pid, attendee_provider_id = group and pid or other.provider_id,
     name = name, type = group and 1 or 0, timestamp = M.iso(timestamp_ms), unread_count = 0,
     archived = 0, muted_until = null, read_only = 0, disabledFeatures = array(),
-    subject = null, organization_id = null, mailbox_id = null, content_type = null,
+    -- subject, organization_id, mailbox_id, content_type: absent unless the chat has them
     folder = array(account.type == "LINKEDIN" and { "INBOX", "INBOX_LINKEDIN_CLASSIC" } or { "INBOX" }),
     pinned = 0 }
 end
@@ -267,6 +293,71 @@ local function sentence(rng, min, max)
 end
 M.sentence = sentence
 
+-- Variants of the Chat and Message schemas the plain seed never shows, on
+-- fixed chats of a LinkedIn account (chat `ci`, messages newest first).
+-- No draws: the ids of everything else stay as they were.
+local LINKEDIN_CHATS = {
+  [3] = { content_type = "inmail", subject = "About the role", folder = { "INBOX", "INBOX_LINKEDIN_RECRUITER" },
+    types = { "INMAIL_REPLY", "INMAIL_ACCEPT", "INMAIL" } }, -- oldest last
+  [5] = { content_type = "sponsored", read_only = 1, disabled = { "reply" } },
+  [6] = { content_type = "linkedin_offer", folder = { "INBOX", "INBOX_LINKEDIN_SALES_NAVIGATOR" },
+    disabled = { "reactions" }, attendee_type = "OTHER" }, -- sent by LinkedIn itself
+  [7] = { organization = true, attendee_type = "ORGANIZATION", folder = { "INBOX", "INBOX_LINKEDIN_ORGANIZATION" },
+    muted_days = 7 },
+  [9] = { content_type = "inmail", subject = "Quick question", types = { "INMAIL_DECLINE", "INMAIL" } },
+  [10] = { invitation = true },
+}
+local DISTANCE = { DISTANCE_1 = 1, DISTANCE_2 = 2, DISTANCE_3 = 3, OUT_OF_NETWORK = -1 }
+
+local function vary_chat(account, chat, ci)
+  local v = account.type == "LINKEDIN" and LINKEDIN_CHATS[ci]
+  if not v then return end
+  chat.content_type, chat.subject = v.content_type, v.subject
+  if v.folder then chat.folder = array(v.folder) end
+  if v.disabled then chat.disabledFeatures = array(v.disabled) end
+  chat.read_only = v.read_only or chat.read_only
+  if v.organization then
+    local org = account.connection_params.im.organizations[1]
+    chat.organization_id, chat.mailbox_id = org.organization_urn, org.mailbox_urn
+  end
+  if v.muted_days then chat.muted_until = M.iso((EPOCH + v.muted_days * 86400) * 1000) end
+end
+
+local function vary_messages(account, chat, ci, msgs)
+  local v = account.type == "LINKEDIN" and LINKEDIN_CHATS[ci] or {}
+  local n = #msgs
+  for mi, msg in ipairs(msgs) do
+    local sender = S.attendees[msg.sender_attendee_id]
+    if account.type == "LINKEDIN" and sender.is_self == 0 then
+      msg.sender_urn = "urn:li:fsd_profile:" .. sender.provider_id
+      msg.attendee_type = v.attendee_type or "MEMBER"
+      msg.attendee_distance = DISTANCE[sender.specifics.network_distance]
+    end
+    if v.types then msg.message_type = v.types[math.min(mi, #v.types)] end
+    if v.invitation and mi == n then msg.message_type = "INVITATION" end
+  end
+  if chat.type == 1 and n >= 1 then -- a group starts with an event (someone joined)
+    msgs[n].is_event, msgs[n].event_type = 1, 1
+  end
+  if ci == 2 and n >= 3 then -- a reply quoting the message before it, then edited
+    local q = msgs[2]
+    msgs[1].quoted = { provider_id = q.provider_id, sender_id = q.sender_id, text = q.text, attachments = q.attachments }
+    msgs[1].reply_to = { id = q.id, provider_id = q.provider_id, timestamp = q.timestamp,
+      sender_attendee_id = q.sender_attendee_id, sender_id = q.sender_id, text = q.text }
+    msgs[3].edited = 1
+  end
+  -- links shared in a LinkedIn chat: a post and a video meeting (no bytes behind them)
+  if account.type == "LINKEDIN" and (ci == 11 or ci == 1) and n >= 2 then
+    local m = msgs[2]
+    local t = floor(EPOCH * 1000)
+    m.attachments[#m.attachments + 1] = ci == 11
+      and { id = m.id:reverse(), type = "linkedin_post", unavailable = false,
+        url = "https://www.linkedin.com/feed/update/urn:li:activity:" .. m.provider_id:sub(3, 12) }
+      or { id = m.id:reverse(), type = "video_meeting", unavailable = false, url = "https://meet.example.com/" .. m.id,
+        starts_at = t + 86400000, expires_at = t + 90000000, time_range = 3600000 }
+  end
+end
+
 -- Seed the chats of one messaging account.
 local function seed_chats(rng, account, self_att, size, ci0)
   local contacts = {}
@@ -290,15 +381,18 @@ local function seed_chats(rng, account, self_att, size, ci0)
     end
     local last_ms = (EPOCH - rng:int(0, 60 * 86400)) * 1000 + rng:int(0, 999)
     local chat = add("chats", M.new_chat(rng, account, members, name, last_ms))
+    vary_chat(account, chat, ci)
     local ids = {}
     for i, m in ipairs(members) do ids[i] = m.id end
     S.members[chat.id] = ids
     -- Messages from the newest back in time; the newest few may be unread.
     local unread = rng:chance(0.3) and rng:int(1, 3) or 0
     local t = last_ms
+    local msgs = {}
     for mi = 1, size.messages do
       local sender = rng:chance(0.4) and self_att or members[rng:int(2, #members)]
       local msg = add("messages", M.new_message(rng, chat, sender, sentence(rng), t))
+      msgs[mi] = msg
       if mi <= unread and sender ~= self_att then
         msg.seen = 0
         chat.unread_count = chat.unread_count + 1
@@ -312,6 +406,7 @@ local function seed_chats(rng, account, self_att, size, ci0)
       end
       t = t - rng:int(60, 2 * 86400) * 1000 - rng:int(0, 999)
     end
+    vary_messages(account, chat, ci, msgs)
   end
 end
 
@@ -345,8 +440,33 @@ local function seeders()
   return out
 end
 
--- Accounts waiting on a checkpoint at reset: type, checkpoint.
-local CONNECTING = { { "LINKEDIN", "2FA" }, { "INSTAGRAM", "IN_APP_VALIDATION" }, { "WHATSAPP", "QRCODE" } }
+-- Accounts waiting on a checkpoint at reset: type, checkpoint (every type
+-- the API has, node-sdk accounts-create.types).
+local CONNECTING = { { "LINKEDIN", "2FA" }, { "INSTAGRAM", "IN_APP_VALIDATION" }, { "WHATSAPP", "QRCODE" },
+  { "TWITTER", "OTP" }, { "LINKEDIN", "CAPTCHA" }, { "LINKEDIN", "PHONE_REGISTER" }, { "LINKEDIN", "CONTRACT_CHOOSER" } }
+
+-- Source statuses the variant accounts take in turn (CONNECTING: the connecting accounts).
+local VARIANT_STATUS = { "OK", "STOPPED", "ERROR", "CREDENTIALS", "PERMISSIONS" }
+
+-- Providers no seeded account shows yet, in PROVIDERS order.
+local function missing_types()
+  local seen, out = {}, {}
+  for _, a in pairs(S.accounts) do seen[a.type] = true end
+  for _, t in ipairs(M.PROVIDERS) do
+    if not seen[t] then out[#out + 1] = t end
+  end
+  return out
+end
+
+-- A variant account: no content, a status of its own, a signature for mail.
+local function add_variant(t, i)
+  local account = M.create_account(t, (EPOCH - 30 * 86400 + i * 3600) * 1000)
+  M.set_status(account, VARIANT_STATUS[(i - 1) % #VARIANT_STATUS + 1])
+  if M.FAMILIES.mail[t] then
+    account.signatures[1] = { title = "Default", content = "<p>-- <br>" .. account.name .. "</p>" }
+    account.current_signature = "Default"
+  end
+end
 
 --- Rebuild the data set. `opts`: seed, size. Raises on bad sizes.
 function M.reset(opts)
@@ -368,6 +488,13 @@ function M.reset(opts)
     local c = CONNECTING[(ci - 1) % #CONNECTING + 1]
     local account = M.create_account(c[1], (EPOCH - 86400 + ci * 60) * 1000)
     M.checkpoint(account, c[2], "create")
+  end
+  local i = 0
+  for _, t in ipairs(missing_types()) do
+    for _ = 1, size.variants do
+      i = i + 1
+      add_variant(t, i)
+    end
   end
   for _, seeder in ipairs(seeders()) do
     if seeder.seed_global then seeder.seed_global(size) end
@@ -418,6 +545,19 @@ function M.checkpoint(account, kind, intent)
   local rng = S.rng
   local cp = { type = kind, intent = intent, provider = account.type, polls = 0 }
   if kind == "2FA" then cp.source = "APP"
+  elseif kind == "CAPTCHA" then
+    cp.public_key = "sandbox-" .. rng:id(32)
+    cp.data = rng:id(48)
+  elseif kind == "CONTRACT_CHOOSER" then
+    -- the account's premium contracts, one to choose (its id is the code)
+    local im = account.connection_params.im or {}
+    local options = array()
+    for i, name in ipairs({ "Recruiter Lite", "Sales Navigator Core" }) do
+      options[i] = { id = tostring(100000000 + rng:int(0, 899999999)), name = name }
+    end
+    cp.contract_options = options
+    im.premiumId = options[1].id:reverse()
+    im.premiumFeatures = array({ "recruiter", "sales_navigator", "premium" })
   elseif kind == "QRCODE" then
     local t = {}
     for i = 1, 64 do
@@ -433,7 +573,8 @@ end
 
 --- The API view of a pending checkpoint.
 function M.checkpoint_view(cp)
-  return { type = cp.type, source = cp.source, qrcode = cp.qrcode }
+  return { type = cp.type, source = cp.source, qrcode = cp.qrcode, public_key = cp.public_key, data = cp.data,
+    contract_options = cp.contract_options }
 end
 
 --- The self attendee of an account.
@@ -528,16 +669,19 @@ function M.summary()
       local cp = (S.account_data[a.id] or {}).checkpoint
       out.accounts[#out.accounts + 1] = { id = a.id, type = a.type, name = a.name,
         self_attendee_id = S.self_of[a.id], chats = chat_ids, status = a.sources[1] and a.sources[1].status,
-        checkpoint = cp and cp.type, checkpoint_intent = cp and cp.intent }
+        checkpoint = cp and cp.type, checkpoint_intent = cp and cp.intent,
+        checkpoint_view = cp and M.checkpoint_view(cp) } -- what the create answer showed (contract ids...)
       for i, c in ipairs(chats_of[a.id] or {}) do
         chat_ids[i] = c.id
         local ids = array()
         for j, m in ipairs(messages_of[c.id] or {}) do
           ids[j] = m.id
           for _, att in ipairs(m.attachments) do
-            out.attachments[#out.attachments + 1] = { id = att.id, message_id = m.id, chat_id = c.id,
-              account_id = a.id, type = att.type, mimetype = att.mimetype, file_name = att.file_name,
-              file_size = att.file_size }
+            if S.blobs[att.id] then -- downloadable ones (not the links: posts, meetings)
+              out.attachments[#out.attachments + 1] = { id = att.id, message_id = m.id, chat_id = c.id,
+                account_id = a.id, type = att.type, mimetype = att.mimetype, file_name = att.file_name,
+                file_size = att.file_size }
+            end
           end
         end
         local members = array()

@@ -43,7 +43,7 @@ local function provider(ctx)
   return nil, reply.invalid("provider", "unknown provider " .. p)
 end
 
--- Connect (create) or reconnect: at once, or a checkpoint (202).
+-- Connect (create) or reconnect: at once, or a checkpoint (201, see connect.begin).
 local function connection(ctx, p, account)
   local kind, missing = connect.script(p, ctx.fields)
   if kind == false then return reply.missing(missing) end
@@ -84,33 +84,73 @@ local function pending(ctx, providers)
   return account, cp
 end
 
--- 2FA and OTP take a 6-digit code: "000000" is wrong (401), any other
--- connects; TRY_ANOTHER_WAY switches the 2FA source (APP <-> SMS).
+local function wrong_solution()
+  return reply.error(401, "invalid_checkpoint_solution", "The checkpoint resolution did not pass successfully. Please retry.")
+end
+
+local function six_digits(code)
+  if not code:match("^%d%d%d%d%d%d$") then return reply.invalid("code", "must be a 6-digit code or TRY_ANOTHER_WAY") end
+  if code == "000000" then return wrong_solution() end
+end
+
+-- How each checkpoint type takes its code: nil (solved), an error answer,
+-- or "next" (the checkpoint changed and is answered again).
+local SOLVERS = {
+  ["2FA"] = six_digits,
+  OTP = six_digits,
+  -- a phone number with its dialling code in brackets; the provider then texts a code
+  PHONE_REGISTER = function(code, cp)
+    if not code:match("^%(%+%d+%)%d+$") then
+      return reply.invalid("code", "must be a phone number with its dialling code in brackets, e.g. (+33)0612345678")
+    end
+    cp.type = "OTP"
+    return "next"
+  end,
+  CAPTCHA = function(code) if code == "000000" then return wrong_solution() end end,
+  CONTRACT_CHOOSER = function(code, cp, account)
+    for _, c in ipairs(cp.contract_options) do
+      if c.id == code then
+        account.connection_params.im.premiumContractId = c.id
+        return nil
+      end
+    end
+    return reply.invalid("code", "must be the id of one of the checkpoint's contract_options")
+  end,
+}
+
+local function next_checkpoint(account, cp)
+  return connect.answer({ object = "Checkpoint", account_id = account.id, checkpoint = state.checkpoint_view(cp) })
+end
+
+-- Codes: see SOLVERS ("000000" is a wrong code, 401). TRY_ANOTHER_WAY
+-- switches the 2FA source (APP <-> SMS), or an in-app validation to 2FA.
 H.AccountsController_solveCheckpoint = function(ctx)
   local account, cp, err = pending(ctx, { "LINKEDIN", "INSTAGRAM", "TWITTER", "MESSENGER" })
   if err then return err end
   local code, cerr = api.string_field(ctx, "code")
   if cerr then return cerr end
-  if cp.type ~= "2FA" and cp.type ~= "OTP" then
-    return reply.invalid("code", "a " .. cp.type .. " checkpoint is not solved with a code")
+  if code == nil then return reply.missing("code") end
+  if code == "TRY_ANOTHER_WAY" and (cp.type == "2FA" or cp.type == "IN_APP_VALIDATION") then
+    cp.source = cp.type == "2FA" and cp.source == "APP" and "SMS" or "APP"
+    cp.type = "2FA"
+    return next_checkpoint(account, cp)
   end
-  if code == "TRY_ANOTHER_WAY" then
-    cp.source = cp.source == "APP" and "SMS" or "APP"
-    return reply.ok({ object = "Checkpoint", account_id = account.id, checkpoint = state.checkpoint_view(cp) }, 202)
-  end
-  if not code:match("^%d%d%d%d%d%d$") then return reply.invalid("code", "must be a 6-digit code or TRY_ANOTHER_WAY") end
-  if code == "000000" then
-    return reply.error(401, "invalid_checkpoint_solution", "The checkpoint resolution did not pass successfully. Please retry.")
-  end
-  return connect.finish(account)
+  local solver = SOLVERS[cp.type]
+  if not solver then return reply.invalid("code", "a " .. cp.type .. " checkpoint is not solved with a code") end
+  local outcome = solver(code, cp, account)
+  if outcome == "next" then return next_checkpoint(account, cp) end
+  if outcome then return outcome end
+  return connect.finish(account, nil, "AccountCreated")
 end
 
 H.AccountsController_resendCheckpoint = function(ctx)
-  local _, cp, err = pending(ctx, { "LINKEDIN", "INSTAGRAM", "MESSENGER" })
+  local account, cp, err = pending(ctx, { "LINKEDIN", "INSTAGRAM", "MESSENGER" })
   if err then return err end
-  if cp.type == "QRCODE" then return reply.invalid("account_id", "a QRCODE checkpoint has no notification to resend") end
+  if cp.type == "QRCODE" or cp.type == "CAPTCHA" or cp.type == "CONTRACT_CHOOSER" then
+    return reply.invalid("account_id", "a " .. cp.type .. " checkpoint has no notification to resend")
+  end
   cp.resends = (cp.resends or 0) + 1
-  return reply.ok({ object = "CheckpointResend" })
+  return reply.ok({ object = "CheckpointResend", account_id = account.id, success = true })
 end
 
 H.AccountsController_restartAccount = function(ctx)
@@ -120,7 +160,7 @@ H.AccountsController_restartAccount = function(ctx)
     state.set_status(account, "OK")
     delivery.account_status(account, "OK")
   end
-  return reply.ok({ object = "AccountRestarted", account_id = account.id })
+  return reply.ok({ object = "AccountRestarted" })
 end
 
 local function time_or_ms(v)
@@ -143,10 +183,17 @@ H.AccountsController_resyncAccount = function(ctx)
     if perr then return perr end
   end
   delivery.account_status(account, "SYNC_SUCCESS")
-  return reply.ok({ object = "AccountSyncStarted", account_id = account.id })
+  return reply.ok({ object = "AccountResync", status = "SYNC_STARTED" })
 end
 
--- The proxy shows in the Account (without its password).
+-- The proxy shows where the Account schema has it, in a LinkedIn
+-- account's connection_params.im (source USER, without its password);
+-- other accounts keep it out of sight.
+local function set_proxy(account, proxy)
+  local im = account.type == "LINKEDIN" and account.connection_params.im
+  if im then im.proxy = proxy else state.account_data(account.id).proxy = proxy end
+end
+
 H.AccountsController_patchAccount = function(ctx)
   local account, err = api.fetch("accounts", ctx.params.id)
   if err then return err end
@@ -155,13 +202,15 @@ H.AccountsController_patchAccount = function(ctx)
     if type(proxy) ~= "table" or not present(proxy.host) or not tonumber(proxy.port) then
       return reply.invalid("proxy", "must be an object with host and port")
     end
-    account.proxy = { protocol = proxy.protocol or "http", host = proxy.host, port = tonumber(proxy.port),
-      username = proxy.username or null }
+    local protocol, perr = api.enum(proxy.protocol, "proxy.protocol", { "http", "https", "socks5" }, "http")
+    if perr then return perr end
+    set_proxy(account, { source = "USER", protocol = protocol, host = tostring(proxy.host), port = tonumber(proxy.port),
+      username = type(proxy.username) == "string" and proxy.username or nil })
   elseif proxy == null then
-    account.proxy = nil
+    set_proxy(account, nil)
   end
-  for _, k in ipairs({ "country", "ip" }) do
-    if present(ctx.fields[k]) then account[k] = tostring(ctx.fields[k]) end
+  for _, k in ipairs({ "country", "ip" }) do -- not in the Account schema: kept out of sight
+    if present(ctx.fields[k]) then state.account_data(account.id)[k] = tostring(ctx.fields[k]) end
   end
   return reply.ok({ object = "AccountUpdated", account_id = account.id })
 end
@@ -211,7 +260,7 @@ H.HostedController_requestLink = function(ctx)
   end
   local token = state.get().rng:id(32)
   state.get().hosted[token] = link
-  return reply.ok({ object = "HostedAuthURL", url = connect.base_url() .. "/_sandbox/hosted/" .. token }, 201)
+  return reply.ok({ object = "HostedAuthUrl", url = connect.base_url() .. "/_sandbox/hosted/" .. token })
 end
 
 return H

@@ -42,7 +42,14 @@ H.ChatsController_getChat = function(ctx)
       return c.provider_id == id and (account_id == nil or c.account_id == account_id)
     end)[1]
   end
-  return chat and reply.ok(chat) or reply.not_found("Chat", id)
+  if not chat then return reply.not_found("Chat", id) end
+  -- the single chat also carries its newest message (null in an empty chat)
+  local newest = messages_of(function(m) return m.chat_id == chat.id end)
+  table.sort(newest, state.by_time_desc("timestamp"))
+  local out = {}
+  for k, v in pairs(chat) do out[k] = v end
+  out.lastMessage = newest[1] or null
+  return reply.ok(out)
 end
 
 H.ChatsController_deleteChat = api.deleter("chats", "chat_id", "ChatDeleted", state.delete_chat)
