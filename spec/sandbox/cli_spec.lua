@@ -107,7 +107,8 @@ describe("bin/unipile-sandbox", function()
 
     it("send message → 201 MessageSent", function()
       local part = "attachments=@" .. TMP .. "/file.bin;type=application/pdf;filename=report.pdf"
-      local code = curl("-F 'text=hello from smoke' -F " .. quote(part) .. " -o " .. TMP .. "/sent -w '%{http_code}' " .. quote(D .. "/api/v1/chats/" .. chat .. "/messages"))
+      local code = curl("-F 'text=hello from smoke' -F " .. quote(part) .. " -o " .. TMP .. "/sent -w '%{http_code}' "
+        .. quote(D .. "/api/v1/chats/" .. chat .. "/messages"))
       local sent = decode(shell.read_file(TMP .. "/sent"))
       assert.are.same({ "201", "MessageSent" }, { code, sent.object })
       mid = sent.message_id
