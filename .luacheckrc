@@ -5,4 +5,3 @@ files["spec/**/*.lua"] = { std = "+busted" }
 globals = { "jit", "ngx", "vim" }
 exclude_files = { "build/**" }
 files["lua/unipile/operations.lua"] = { max_line_length = false }
-files["tools/core_smoke.lua"] = { max_line_length = 140 }
