@@ -5,13 +5,9 @@ local cs = require "support.core_server"
 describe("core proxy", function()
   local server, m
   setup(function()
-    server = cs.start()
-    m = cs.smoke_multi()
+    server, m = cs.start(), cs.smoke_multi()
   end)
-  teardown(function()
-    m:close()
-    server:stop()
-  end)
+  teardown(function() cs.stop(server, m) end)
 
   it("proxy", function()
     local r = cs.run({ url = "http://unipile.invalid/hello", proxy = server.base }, m)

@@ -7,14 +7,10 @@ local run, header = cs.run, cs.header
 describe("core requests", function()
   local server, m, base
   setup(function()
-    server = cs.start()
+    server, m = cs.start(), cs.smoke_multi()
     base = server.base
-    m = cs.smoke_multi()
   end)
-  teardown(function()
-    m:close()
-    server:stop()
-  end)
+  teardown(function() cs.stop(server, m) end)
 
   it("GET in memory", function()
     local r = run({ url = base .. "/hello" }, m)

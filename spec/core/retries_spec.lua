@@ -10,14 +10,10 @@ local run = cs.run
 describe("core retries", function()
   local server, m, base
   setup(function()
-    server = cs.start()
+    server, m = cs.start(), cs.smoke_multi()
     base = server.base
-    m = cs.smoke_multi()
   end)
-  teardown(function()
-    m:close()
-    server:stop()
-  end)
+  teardown(function() cs.stop(server, m) end)
 
   it("connection refused retried for any method", function()
     local r = run({ url = "http://127.0.0.1:1/", retries = 2, backoff_ms = 10 }, m)

@@ -7,14 +7,10 @@ local run = cs.run
 describe("core streaming", function()
   local server, m, base, tmp
   setup(function()
-    server = cs.start()
+    server, m = cs.start(), cs.smoke_multi()
     base, tmp = server.base, server.tmp
-    m = cs.smoke_multi()
   end)
-  teardown(function()
-    m:close()
-    server:stop()
-  end)
+  teardown(function() cs.stop(server, m) end)
 
   it("download to file", function()
     local path = tmp .. "/download.bin"

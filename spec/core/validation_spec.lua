@@ -6,14 +6,10 @@ local cs = require "support.core_server"
 describe("core validation", function()
   local server, m, base
   setup(function()
-    server = cs.start()
+    server, m = cs.start(), cs.smoke_multi()
     base = server.base
-    m = cs.smoke_multi()
   end)
-  teardown(function()
-    m:close()
-    server:stop()
-  end)
+  teardown(function() cs.stop(server, m) end)
 
   -- name, a function that must raise, what the error names, what it must not hold
   local refused = {

@@ -7,10 +7,9 @@ local ids_of = sapi.ids_of
 
 describe("sandbox: calendars", function()
   local _, cals, cal, EP, evs, c_ev, n_pages, off, ev, all_ev, evd, ro, s, d
-  local sb, GQ
+  local GQ
   setup(function()
-    sb = support.sandbox()
-    local set = sapi.default_set(sb)
+    local set = sapi.default_set(support.sandbox())
     GQ = set.GQ
   end)
   teardown(function() support.reset() end)

@@ -11,10 +11,9 @@ local quote = sapi.quote
 describe("sandbox: emails", function()
   local _, folders, role, inbox, mail1, moved, m1, to, form, sent_before, s1, e1, s_again, e3, h3, sent_after,
     s_other, e4, sent1, s_att, bytes5, h5, seeded, s_seed, b_seed, h_seed, s6, e6, contacts, s, d
-  local sb, TMP, GM, GQ
+  local TMP, GM, GQ
   setup(function()
-    sb = support.sandbox()
-    local set = sapi.default_set(sb)
+    local set = sapi.default_set(support.sandbox())
     TMP, GM, GQ = sapi.TMP, set.GM, set.GQ
   end)
   teardown(function() support.reset() end)

@@ -10,10 +10,9 @@ local sandbox = require "unipile.sandbox"
 describe("sandbox: posts, search, jobs", function()
   local self_pid, post_id, _, posts, comments, post, my_comments, reacts, seeded_post, got, cur, pages, page1,
     page2, locs, job, job_state, draft, cp_path, jobs, listed, apps, app, s_resume, resume, rh, s, d
-  local sb, TMP, st, LI, Q
+  local TMP, st, LI, Q
   setup(function()
-    sb = support.sandbox()
-    local set = sapi.default_set(sb)
+    local set = sapi.default_set(support.sandbox())
     TMP, st, LI, Q = sapi.TMP, set.st, set.LI, set.Q
   end)
   teardown(function() support.reset() end)

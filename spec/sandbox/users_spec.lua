@@ -9,10 +9,9 @@ local first_of, ids_of = sapi.first_of, sapi.ids_of
 describe("sandbox: users", function()
   local code0, body0, pending, stranger, inv_id, sent, inv_a, inv_b, friend, _, prof, skill, endorse, prof2, me,
     me2, s, d
-  local sb, st, LI, GM, WA, Q
+  local st, LI, GM, WA, Q
   setup(function()
-    sb = support.sandbox()
-    local set = sapi.default_set(sb)
+    local set = sapi.default_set(support.sandbox())
     st, LI, GM, WA, Q = set.st, set.LI, set.GM, set.WA, set.Q
   end)
   teardown(function() support.reset() end)

@@ -131,6 +131,12 @@ function M.smoke_multi()
   return core.multi({ user_agent = "unipile-smoke/1", headers = { "X-Client: smoke", "Accept: text/plain" }, seed = 42 })
 end
 
+--- Stops `server` after closing the multis given.
+function M.stop(server, ...)
+  for _, multi in ipairs({ ... }) do multi:close() end
+  server:stop()
+end
+
 local Server = {}
 Server.__index = Server
 
