@@ -25,4 +25,3 @@ files["spec/nvim/**/*.lua"] = { std = "luajit", read_globals = { "vim" } }
 files["fuzz/**/*.lua"] = { std = "lua54" }
 
 files["lua/unipile/operations.lua"] = { max_line_length = false }
-files["tools/core_smoke.lua"] = { max_line_length = 140 }

@@ -7,25 +7,18 @@ describe("configuration", function()
   setup(function() sb = support.reset() end)
 
   describe("base URL", function()
-    it("appends /api/v1 to a URL without a path", function()
-      local base = assert(client_mod.parse_base("https://api1.unipile.com:13111"))
-      assert.are.equal("https://api1.unipile.com:13111/api/v1", base.url)
-    end)
-
-    it("keeps /api/v1 when it is given", function()
-      local base = assert(client_mod.parse_base("https://api1.unipile.com:13111/api/v1/"))
-      assert.are.equal("https://api1.unipile.com:13111/api/v1", base.url)
-    end)
-
-    it("uses the prefix of an API-compatible host as is", function()
-      local base = assert(client_mod.parse_base("https://api.postpress.ai/v1"))
-      assert.are.equal("https://api.postpress.ai/v1", base.url)
-    end)
-
-    it("reads host:port as https", function()
-      local base = assert(client_mod.parse_base("api1.unipile.com:13111"))
-      assert.are.equal("https://api1.unipile.com:13111/api/v1", base.url)
-    end)
+    -- name, dsn, the base URL it makes
+    for _, case in ipairs {
+      { "appends /api/v1 to a URL without a path", "https://api1.unipile.com:13111", "https://api1.unipile.com:13111/api/v1" },
+      { "keeps /api/v1 when it is given", "https://api1.unipile.com:13111/api/v1/", "https://api1.unipile.com:13111/api/v1" },
+      { "uses the prefix of an API-compatible host as is", "https://api.postpress.ai/v1", "https://api.postpress.ai/v1" },
+      { "reads host:port as https", "api1.unipile.com:13111", "https://api1.unipile.com:13111/api/v1" },
+    } do
+      it(case[1], function()
+        local base = assert(client_mod.parse_base(case[2]))
+        assert.are.equal(case[3], base.url)
+      end)
+    end
 
     it("rejects a malformed URL when the client is made", function()
       for _, bad in ipairs { "https://", "ftp://example.com", "http://exa mple.com", "https://h:99999999" } do
