@@ -1,6 +1,7 @@
 -- unipile.core requests against the core specs' nginx: methods and bodies,
 -- headers, compression, connection reuse, parallel transfers.
 local core = require "unipile.core"
+local CURLE = core.codes -- curl codes by name, never bare numbers
 local cs = require "support.core_server"
 local run, header = cs.run, cs.header
 
@@ -16,7 +17,7 @@ describe("core requests", function()
     local r = run({ url = base .. "/hello" }, m)
     assert.are.equal(200, r.status)
     assert.are.equal("hello world", r.body)
-    assert.are.equal(0, r.curl_code)
+    assert.are.equal(CURLE.OK, r.curl_code)
     assert.are.equal(1, r.attempts)
     assert.are.equal(true, r.reached)
     assert.are.equal(11, r.bytes)

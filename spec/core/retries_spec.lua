@@ -2,6 +2,7 @@
 -- statuses, Retry-After, the timeouts (total, connect, low speed), dropped
 -- downloads. In order on one multi: a 429's hold carries to what follows.
 local core = require "unipile.core"
+local CURLE = core.codes -- curl codes by name, never bare numbers
 local cs = require "support.core_server"
 local support = require "support"
 local shell = require "support.shell"
@@ -17,7 +18,7 @@ describe("core retries", function()
 
   it("connection refused retried for any method", function()
     local r = run({ url = "http://127.0.0.1:1/", retries = 2, backoff_ms = 10 }, m)
-    assert.are.same({ 0, 7, 3, false }, { r.status, r.curl_code, r.attempts, r.reached })
+    assert.are.same({ 0, CURLE.COULDNT_CONNECT, 3, false }, { r.status, r.curl_code, r.attempts, r.reached })
     assert.is_nil(r.body)
     assert.are.equal("string", type(r.curl_error))
   end)
@@ -74,7 +75,7 @@ describe("core retries", function()
     local t0 = core.now()
     local r = run({ url = base .. "/slow?ms=2000", timeout_ms = 300, retries = 2, retry_unsafe = true }, m)
     local elapsed = core.now() - t0
-    assert.are.same({ 28, "total", 1, true }, { r.curl_code, r.timeout_phase, r.attempts, r.reached })
+    assert.are.same({ CURLE.OPERATION_TIMEDOUT, "total", 1, true }, { r.curl_code, r.timeout_phase, r.attempts, r.reached })
     assert.is_true(elapsed < 1500, elapsed)
   end)
 
@@ -83,7 +84,7 @@ describe("core retries", function()
     run({ url = base .. "/hello" }, m2)
     local r = run({ url = base .. "/slow?ms=2000", timeout_ms = 300 }, m2)
     m2:close()
-    assert.are.same({ 28, "total", 0 }, { r.curl_code, r.timeout_phase, r.new_connections })
+    assert.are.same({ CURLE.OPERATION_TIMEDOUT, "total", 0 }, { r.curl_code, r.timeout_phase, r.new_connections })
   end)
 
   it("connect timeout, retried (never reached)", function()
@@ -92,7 +93,7 @@ describe("core retries", function()
     local r = run({ url = "http://127.0.0.1:" .. port .. "/", connect_timeout_ms = 300, retries = 1, backoff_ms = 10 }, m)
     local elapsed = core.now() - t0
     close()
-    assert.are.same({ 28, "connect", false, 2 }, { r.curl_code, r.timeout_phase, r.reached, r.attempts })
+    assert.are.same({ CURLE.OPERATION_TIMEDOUT, "connect", false, 2 }, { r.curl_code, r.timeout_phase, r.reached, r.attempts })
     assert.is_true(elapsed >= 550, elapsed)
   end)
 
@@ -100,13 +101,13 @@ describe("core retries", function()
     local t0 = core.now()
     local r = run({ url = base .. "/slow?ms=4000", low_speed_limit = 10, low_speed_time_ms = 900 }, m)
     local elapsed = core.now() - t0
-    assert.are.same({ 28, "total" }, { r.curl_code, r.timeout_phase })
+    assert.are.same({ CURLE.OPERATION_TIMEDOUT, "total" }, { r.curl_code, r.timeout_phase })
     assert.is_true(elapsed < 3000, elapsed)
   end)
 
   it("malformed URL not retried", function()
     local r = run({ url = "http://[::1", retries = 3 }, m)
-    assert.are.same({ 3, 1 }, { r.curl_code, r.attempts })
+    assert.are.same({ CURLE.URL_MALFORMAT, 1 }, { r.curl_code, r.attempts })
   end)
 
   it("dropped download retried, file truncated", function()
@@ -119,6 +120,6 @@ describe("core retries", function()
   it("dropped download not retried without retry_unsafe", function()
     local r = run({ url = base .. "/flaky?key=flaky2", output = server.tmp .. "/flaky.bin", retries = 1,
       retry_unsafe = false }, m)
-    assert.are.same({ 18, 1 }, { r.curl_code, r.attempts })
+    assert.are.same({ CURLE.PARTIAL_FILE, 1 }, { r.curl_code, r.attempts })
   end)
 end)

@@ -1,5 +1,6 @@
 -- unipile.core outputs: downloads to a file, bodies kept in memory, sink
 -- functions (their errors, cancel/add/perform from inside them).
+local CURLE = require("unipile.core").codes -- curl codes by name, never bare numbers
 local cs = require "support.core_server"
 local shell = require "support.shell"
 local run = cs.run
@@ -62,7 +63,7 @@ describe("core streaming", function()
     assert.are.equal(1, calls)
     assert.are.equal("table", type(r.sink_error))
     assert.are.equal("disk full", r.sink_error.why)
-    assert.are.equal(23, r.curl_code)
+    assert.are.equal(CURLE.WRITE_ERROR, r.curl_code)
     assert.are.equal(1, r.attempts)
   end)
 
@@ -79,7 +80,7 @@ describe("core streaming", function()
     while not self_t:done() do m:perform(1000) end
     local r = self_t:result()
     assert.are.equal(1, calls)
-    assert.are.equal(42, r.curl_code)
+    assert.are.equal(CURLE.ABORTED_BY_CALLBACK, r.curl_code)
     assert.are.equal("cancelled", r.curl_error)
   end)
 

@@ -23,9 +23,9 @@ describe("sandbox: account connection", function()
       SOLVE = "/api/v1/accounts/checkpoint"
       sa, da = solve("000000")
       sb2, db = solve("TRY_ANOTHER_WAY")
-      assert.truthy(s == 202 and d.object == "Checkpoint"
+      assert.truthy(s == 201 and d.object == "Checkpoint"
         and d.checkpoint.type == "2FA" and d.checkpoint.source == "APP" and sa == 401
-        and da.type == "errors/invalid_checkpoint_solution" and sb2 == 202 and db.checkpoint.source == "SMS")
+        and da.type == "errors/invalid_checkpoint_solution" and sb2 == 201 and db.checkpoint.source == "SMS")
     end)
 
     it("right code → AccountCreated, status OK", function()
@@ -39,8 +39,8 @@ describe("sandbox: account connection", function()
       s, d = api("POST", "/api/v1/accounts", { json = { provider = "INSTAGRAM", username = "u", password = "pw" } })
       ig = d.account_id
       s_r, d_r = api("POST", SOLVE .. "/resend", { json = { provider = "INSTAGRAM", account_id = ig } })
-      assert.truthy(s == 202 and d.checkpoint.type == "IN_APP_VALIDATION" and s_r == 200
-        and d_r.object == "CheckpointResend")
+      assert.truthy(s == 201 and d.checkpoint.type == "IN_APP_VALIDATION" and s_r == 200
+        and d_r.object == "CheckpointResend" and d_r.account_id == ig and d_r.success == true)
     end)
 
     it("IN_APP_VALIDATION clears on the third poll", function()
@@ -70,11 +70,11 @@ describe("sandbox: account connection", function()
         api_url = sb.url } }) == 400)
     end)
 
-    it("hosted link → HostedAuthURL on the sandbox", function()
+    it("hosted link → HostedAuthUrl on the sandbox", function()
       s, d = api("POST", HL, { json = { type = "create", expiresOn = later, api_url = sb.url, providers = { "TELEGRAM" },
         name = "user-7", notify_url = sb:hook_url("notify") } })
       link = d.url
-      assert.truthy(s == 201 and d.object == "HostedAuthURL" and link:find(sb.url, 1, true) == 1)
+      assert.truthy(s == 200 and d.object == "HostedAuthUrl" and link:find(sb.url, 1, true) == 1)
     end)
 
     it("hosted completion: account created, notify_url told", function()

@@ -6,8 +6,7 @@ local support = require "support"
 local sapi = require "support.sandbox_api"
 local api, status, all_pages, esc, write = sapi.api, sapi.status, sapi.all_pages, sapi.esc, sapi.write
 local sandbox = require "unipile.sandbox"
--- A small data set: three accounts (LinkedIn, WhatsApp, mail), six chats each.
-local SIZE = { accounts = 3, chats = 6, messages = 4, attendees = 3, connecting = 0, types = { "LINKEDIN", "WHATSAPP", "MAIL" } }
+local SIZE = sapi.SMALL
 
 describe("sandbox: accounts, chats, messages, attendees", function()
   local st, st2, st3, li, wa, mail, s, d, rec, s2, chat, _, atts, msg, one, contact, s3, d3, s4, d4, s5, d5,
@@ -350,7 +349,7 @@ describe("sandbox: accounts, chats, messages, attendees", function()
     it("create account: QRCODE checkpoint", function()
       s23, d23 = api("POST", "/api/v1/accounts", { json = { provider = "TELEGRAM" } })
       s24, acc = api("GET", "/api/v1/accounts/" .. tostring(d23.account_id))
-      assert.truthy(s23 == 202 and d23.object == "Checkpoint" and d23.checkpoint.type == "QRCODE"
+      assert.truthy(s23 == 201 and d23.object == "Checkpoint" and d23.checkpoint.type == "QRCODE"
         and type(d23.checkpoint.qrcode) == "string" and s24 == 200 and acc.type == "TELEGRAM"
         and acc.sources[1].status == "CONNECTING" and acc.connection_params.im.user_id, cjson.encode(acc))
     end)

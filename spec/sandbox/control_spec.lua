@@ -7,8 +7,7 @@ local sapi = require "support.sandbox_api"
 local shell = require "support.shell"
 local api, status = sapi.api, sapi.status
 local sandbox = require "unipile.sandbox"
--- A small data set: three accounts (LinkedIn, WhatsApp, mail), six chats each.
-local SIZE = { accounts = 3, chats = 6, messages = 4, attendees = 3, connecting = 0, types = { "LINKEDIN", "WHATSAPP", "MAIL" } }
+local SIZE = sapi.SMALL
 
 local function sh(cmd) return shell.sh(shell.CLEAN_ENV .. cmd) end
 local quote = shell.quote

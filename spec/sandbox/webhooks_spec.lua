@@ -143,10 +143,10 @@ describe("sandbox: webhooks", function()
 
     it("tracking event", function()
       hook({ request_url = sb:hook_url("track"), source = "email_tracking", events = { "mail_opened", "mail_link_clicked" } })
-      sb:call("POST", "/_sandbox/emails/" .. sent_email.email_id .. "/track",
+      sb:call("POST", "/_sandbox/emails/" .. sent_email.id .. "/track",
         { event = "mail_link_clicked", url = "https://example.com/x" })
       tr = sb:hooks("track", { wait = 1 })
-      assert.truthy(tr[1] and tr[1].json.event == "mail_link_clicked" and tr[1].json.email_id == sent_email.email_id
+      assert.truthy(tr[1] and tr[1].json.event == "mail_link_clicked" and tr[1].json.email_id == sent_email.id
         and tr[1].json.url == "https://example.com/x")
     end)
 

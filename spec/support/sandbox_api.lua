@@ -10,6 +10,11 @@ local M = {}
 local quote = shell.quote
 M.quote, M.esc, M.write = quote, shell.escape, shell.write_file
 
+--- A small data set: three accounts (LinkedIn, WhatsApp, mail), six chats
+-- each, and none of the other accounts (connecting, one per other provider).
+M.SMALL = { accounts = 3, chats = 6, messages = 4, attendees = 3, connecting = 0, variants = 0,
+  types = { "LINKEDIN", "WHATSAPP", "MAIL" } }
+
 --- Calls go to `sb` from now on; M.TMP is a scratch directory holding
 -- a.txt ("attached text\n"), the attachment the specs send.
 function M.use(sb)
