@@ -1,7 +1,7 @@
 -- unipile.core multipart bodies: file and data parts, types, filenames,
 -- repeated names; what add refuses.
 local cs = require "support.core_server"
-local shell = require "support.shell"
+local sys = require "unipile.sandbox.sys"
 local run = cs.run
 
 describe("core multipart", function()
@@ -11,7 +11,7 @@ describe("core multipart", function()
     base, tmp = server.base, server.tmp
     m = cs.smoke_multi()
     local upload = tmp .. "/doc.txt"
-    shell.write_file(upload, "file-content-123\n")
+    sys.write_file(upload, "file-content-123\n")
     body = run({ url = base .. "/echo", method = "POST", parts = {
       { name = "doc", file = upload },
       { name = "meta", data = '{"k":1}', type = "application/json" },

@@ -5,7 +5,7 @@ local core = require "unipile.core"
 local CURLE = core.codes -- curl codes by name, never bare numbers
 local cs = require "support.core_server"
 local support = require "support"
-local shell = require "support.shell"
+local sys = require "unipile.sandbox.sys"
 local run = cs.run
 
 describe("core retries", function()
@@ -114,7 +114,7 @@ describe("core retries", function()
     local path = server.tmp .. "/flaky.bin"
     local r = run({ url = base .. "/flaky?key=flaky", output = path, retries = 1, retry_unsafe = true, backoff_ms = 10 }, m)
     assert.are.same({ 200, 2 }, { r.status, r.attempts })
-    assert.are.equal(string.rep("b", 1000), shell.read_file(path))
+    assert.are.equal(string.rep("b", 1000), sys.read_file(path))
   end)
 
   it("dropped download not retried without retry_unsafe", function()

@@ -2,7 +2,7 @@
 -- functions (their errors, cancel/add/perform from inside them).
 local CURLE = require("unipile.core").codes -- curl codes by name, never bare numbers
 local cs = require "support.core_server"
-local shell = require "support.shell"
+local sys = require "unipile.sandbox.sys"
 local run = cs.run
 
 describe("core streaming", function()
@@ -16,7 +16,7 @@ describe("core streaming", function()
   it("download to file", function()
     local path = tmp .. "/download.bin"
     local r = run({ url = base .. "/big?n=5000000", output = path }, m)
-    local data = shell.read_file(path)
+    local data = sys.read_file(path)
     assert.are.equal(200, r.status)
     assert.is_nil(r.body)
     assert.are.equal(5000000, r.bytes)
@@ -28,7 +28,7 @@ describe("core streaming", function()
     local path = tmp .. "/empty.bin"
     local r = run({ url = base .. "/big?n=0", output = path }, m)
     assert.are.equal(200, r.status)
-    assert.are.equal("", shell.read_file(path))
+    assert.are.equal("", sys.read_file(path))
   end)
 
   it("non-2xx body stays in memory", function()
@@ -36,7 +36,7 @@ describe("core streaming", function()
     local r = run({ url = base .. "/status/404", output = path }, m)
     assert.are.equal(404, r.status)
     assert.are.equal('{"error":"status 404"}', r.body)
-    assert.is_nil(shell.read_file(path))
+    assert.is_nil(sys.read_file(path))
   end)
 
   it("non-2xx body capped at 1 MiB", function()

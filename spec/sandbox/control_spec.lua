@@ -5,12 +5,13 @@ local cjson = require "cjson"
 local support = require "support"
 local sapi = require "support.sandbox_api"
 local shell = require "support.shell"
+local sys = require "unipile.sandbox.sys"
 local api, status = sapi.api, sapi.status
 local sandbox = require "unipile.sandbox"
 local SIZE = sapi.SMALL
 
-local function sh(cmd) return shell.sh(shell.CLEAN_ENV .. cmd) end
-local quote = shell.quote
+local function sh(cmd) return (sys.capture(shell.clean(cmd))) end
+local quote = sys.quote
 
 describe("sandbox control", function()
   local rs, r1, s27, d27, s28, d28, s29, d29, s30, d30, h30, before, other, ok, err, prefix

@@ -6,6 +6,7 @@
 -- Also the helpers the core specs share: run, header, hits, a smoke multi.
 local core = require "unipile.core"
 local shell = require "support.shell"
+local sys = require "unipile.sandbox.sys"
 
 local M = {}
 
@@ -169,21 +170,21 @@ end
 -- its own); fails when it does not answer.
 function M.start(opts)
   local tmp = shell.tmpdir()
-  local port, tls_port = shell.free_port(), shell.free_port()
+  local port, tls_port = sys.free_port(), sys.free_port()
   local s = setmetatable({ tmp = tmp, base = "http://127.0.0.1:" .. port, tls_base = "https://127.0.0.1:" .. tls_port,
     cert = tmp .. "/cert.pem", counter = core.multi() }, Server)
   local tls = ""
   if opts and opts.tls then
-    os.execute(shell.CLEAN_ENV .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
-      .. " -addext subjectAltName=IP:127.0.0.1 -keyout " .. tmp .. "/key.pem -out " .. s.cert .. " >/dev/null 2>&1")
+    sys.execute(shell.clean("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+      .. " -addext subjectAltName=IP:127.0.0.1 -keyout " .. tmp .. "/key.pem -out " .. s.cert .. " >/dev/null 2>&1"))
     tls = TLS_SERVER
   end
   local conf = NGINX_CONF:gsub("@TLS@", tls):gsub("@TMP@", tmp):gsub("@TLSPORT@", tostring(tls_port))
     :gsub("@PORT@", tostring(port))
-  shell.write_file(tmp .. "/nginx.conf", conf)
-  os.execute("mkdir -p " .. tmp .. "/body && " .. shell.CLEAN_ENV .. "nginx -p " .. tmp .. " -c " .. tmp .. "/nginx.conf")
+  sys.write_file(tmp .. "/nginx.conf", conf)
+  sys.execute("mkdir -p " .. tmp .. "/body && " .. shell.clean("nginx -p " .. tmp .. " -c " .. tmp .. "/nginx.conf"))
   if not wait_up(s) then
-    local log = shell.read_file(tmp .. "/error.log") or "?"
+    local log = sys.read_file(tmp .. "/error.log") or "?"
     s:stop()
     error("the core specs' nginx did not start: " .. log)
   end

@@ -5,10 +5,11 @@
 --   local code, data, headers = sapi.api("GET", "/api/v1/chats")
 local cjson = require "cjson"
 local shell = require "support.shell"
+local sys = require "unipile.sandbox.sys"
 
 local M = {}
-local quote = shell.quote
-M.quote, M.esc, M.write = quote, shell.escape, shell.write_file
+local quote = sys.quote
+M.quote, M.esc, M.write = quote, shell.escape, sys.write_file
 
 --- A small data set: three accounts (LinkedIn, WhatsApp, mail), six chats
 -- each, and none of the other accounts (connecting, one per other provider).
@@ -20,7 +21,7 @@ M.SMALL = { accounts = 3, chats = 6, messages = 4, attendees = 3, connecting = 0
 function M.use(sb)
   M.sb = sb
   if not M.TMP then M.TMP = shell.tmpdir() end
-  shell.write_file(M.TMP .. "/a.txt", "attached text\n")
+  sys.write_file(M.TMP .. "/a.txt", "attached text\n")
   return M
 end
 
@@ -34,7 +35,7 @@ end
 function M.api(method, path, opts)
   opts = opts or {}
   local TMP = M.TMP
-  local args = { shell.CLEAN_ENV .. "curl -s -X " .. method, "-o " .. TMP .. "/out", "-D " .. TMP .. "/hdr",
+  local args = { shell.clean("curl -s -X " .. method), "-o " .. TMP .. "/out", "-D " .. TMP .. "/hdr",
     "-w '%{http_code}'" }
   if opts.key ~= false then args[#args + 1] = "-H " .. quote("X-API-KEY: " .. (opts.key or M.sb.api_key)) end
   for _, f in ipairs(opts.form or {}) do args[#args + 1] = "-F " .. quote(f) end
@@ -43,10 +44,10 @@ function M.api(method, path, opts)
   end
   if opts.raw then args[#args + 1] = opts.raw end
   args[#args + 1] = quote(M.sb.url .. path)
-  local status = tonumber(shell.sh(table.concat(args, " ")))
-  local body = shell.read_file(TMP .. "/out") or ""
+  local status = tonumber((sys.capture(table.concat(args, " "))))
+  local body = sys.read_file(TMP .. "/out") or ""
   local ok, data = pcall(cjson.decode, body)
-  return status, ok and data or body, shell.read_file(TMP .. "/hdr") or ""
+  return status, ok and data or body, sys.read_file(TMP .. "/hdr") or ""
 end
 
 --- Only the status of M.api.
