@@ -8,7 +8,7 @@
 local cjson = require "cjson"
 local http = require "socket.http"
 local ltn12 = require "ltn12"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 local unipile = require "unipile"
 local support = require "support"
 
@@ -60,7 +60,7 @@ describe("fidelity to the OpenAPI", function()
     local client = support.client { retries = 0 }
     local stranger = unipile.new { dsn = sb.url, api_key = "sk_not_the_key", retries = 0 }
     local out = {}
-    for _, op in ipairs(registry.list) do
+    for _, op in ipairs(operations.list) do
       local params = examples[op.id]
       if params and op.response ~= "binary" then
         sb:clear_requests()
@@ -117,7 +117,7 @@ describe("fidelity to the OpenAPI", function()
     assert.is_string(summary)
   end)
 
-  for _, op in ipairs(registry.list) do
+  for _, op in ipairs(operations.list) do
     it(op.group .. ":" .. op.name .. " answers in its schema (" .. op.id .. ")", function()
       local mine = problems[op.id]
       assert(mine == nil, "\n" .. table.concat(mine or {}, "\n"))
