@@ -111,6 +111,20 @@ describe("fidelity to the OpenAPI", function()
     print(summary)
   end)
 
+  -- Where Unipile's document is beside the repo, the derived file must be
+  -- exactly what tools/schemas.py makes of it (a plain clone validates with
+  -- the committed file alone).
+  local yaml = os.getenv("UNIPILE_SHARED_OPENAPI") or "../shared/api/openapi-v1.yaml"
+  if yaml ~= "" and io.open(yaml) then
+    it("api/response-schemas.json is what tools/schemas.py derives from " .. yaml, function()
+      local out = os.tmpname()
+      assert(os.execute(PYTHON .. " tools/schemas.py derive " .. yaml .. " > " .. out))
+      local derived, committed = support.read_file(out), support.read_file(SCHEMAS)
+      os.remove(out)
+      assert(derived == committed, SCHEMAS .. " is stale: run tools/schemas.py derive " .. yaml .. " > " .. SCHEMAS)
+    end)
+  end
+
   it("the checker ran", function()
     assert.is_true(has_validator(), PYTHON .. " has no jsonschema (Debian: python3-jsonschema)")
     assert.is_nil(problems.checker, table.concat(problems.checker or {}, "\n"))
