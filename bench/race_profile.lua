@@ -8,7 +8,7 @@ local unipile = require "unipile"
 local core = require "unipile.core"
 local client_mod = require "unipile.client"
 local pager = require "unipile.pager"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 
 local args = {}
 for _, a in ipairs(arg) do
@@ -163,7 +163,7 @@ end
 
 -- The per-page functions alone, N calls each (µs per call).
 local N = 4000
-local op = registry.by_id[OP]
+local op = operations.by_id[OP]
 local where = "chats:list (" .. OP .. ")"
 local page = core.json_decode(bodies[2])
 local res_headers

@@ -46,7 +46,7 @@ describe("encoding", function()
   end)
 
   it("takes file paths from the operation's file fields, else from any operation's", function()
-    local registry = require "unipile.registry"
+    local operations = require "unipile.operations"
     local cjson = require "cjson"
     local fields = { picture = "/tmp/me.png", attachments = "/tmp/x.pdf" }
     local function kinds(parts)
@@ -54,14 +54,14 @@ describe("encoding", function()
       for _, p in ipairs(parts) do out[p.name] = p.file and "file" or "text" end
       return out
     end
-    local send = registry.by_id.ChatsController_sendMessageInChat
+    local send = operations.by_id.ChatsController_sendMessageInChat
     assert.are.same({ picture = "text", attachments = "file" },
       kinds(assert(encode.multipart(fields, nil, cjson.encode, send.file_fields))))
-    local profile = registry.by_id.UsersController_editAccountOwnerProfile
+    local profile = operations.by_id.UsersController_editAccountOwnerProfile
     assert.are.same({ picture = "file", attachments = "text" },
       kinds(assert(encode.multipart(fields, nil, cjson.encode, profile.file_fields))))
     assert.are.same({ picture = "file", attachments = "file" }, kinds(assert(encode.multipart(fields, nil, cjson.encode))))
     assert.are.same({ attachments = true, voice_message = true, video_message = true, picture = true,
-      cover_picture = true }, registry.file_fields)
+      cover_picture = true }, operations.file_fields)
   end)
 end)

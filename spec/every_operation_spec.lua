@@ -4,7 +4,7 @@
 -- the caller got back. A row without a method, a route or an example fails.
 local encode = require "unipile.encode"
 local pager = require "unipile.pager"
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local support = require "support"
 
 describe("every operation", function()

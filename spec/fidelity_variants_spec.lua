@@ -3,7 +3,7 @@
 -- must be the variant it names and must validate against the schema of its
 -- operation and status (tools/schemas.py, api/response-schemas.json).
 local cjson = require "cjson"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 local support = require "support"
 
 local PYTHON = "/usr/bin/python3" -- Debian's, with python3-jsonschema
@@ -55,7 +55,7 @@ describe("fidelity of the answer variants", function()
     local client = support.client { retries = 0 }
     local lines = {}
     for i, v in ipairs(VARIANTS) do
-      local op = registry.by_id[v[2]]
+      local op = operations.by_id[v[2]]
       local pending = client:start_call(op.id, v[3](examples), { raw = true })
       local body = pending:result()
       answers[i] = { status = pending.response and pending.response.status, body = body and cjson.decode(body) }

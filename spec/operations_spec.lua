@@ -3,7 +3,7 @@
 -- reachable as a resource method; and, where ../shared/api/operations.tsv
 -- is beside the checkout, no drift of the shared columns from it.
 -- UNIPILE_SHARED_TSV names another reference ("" = none: a plain clone).
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local resources = require "unipile.resources"
 local pager = require "unipile.pager"
 local support = require "support"
@@ -72,8 +72,8 @@ describe("operations table", function()
     local ops, events = slurp(ops_file), slurp(events_file)
     os.remove(ops_file)
     os.remove(events_file)
-    assert.is_true(ops == slurp("lua/unipile/operations.lua"),
-      "lua/unipile/operations.lua is stale: run lua tools/gen_operations.lua")
+    assert.is_true(ops == slurp("lua/unipile/operation_rows.lua"),
+      "lua/unipile/operation_rows.lua is stale: run lua tools/gen_operations.lua")
     assert.is_true(events == slurp("lua/unipile/webhook_events.lua"),
       "lua/unipile/webhook_events.lua is stale: run lua tools/gen_operations.lua")
   end)

@@ -4,7 +4,7 @@
 -- operation. A raw request path cannot leave the configured prefix.
 local encode = require "unipile.encode"
 local errors = require "unipile.errors"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 local support = require "support"
 
 local VALUES = { ".", "..", "a/../b", "...", "%2E%2E" }
@@ -40,7 +40,7 @@ describe("path safety", function()
       client = support.client { retries = 0 }
     end)
 
-    for _, op in ipairs(registry.list) do
+    for _, op in ipairs(operations.list) do
       for _, name in ipairs(op.path_params) do
         for _, value in ipairs(VALUES) do
           it(op.id .. " " .. name .. " = " .. value, function()

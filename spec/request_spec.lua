@@ -100,7 +100,7 @@ describe("requests", function()
       return client.chats:send_message { chat_id = state.chats[1], attachments = { "/nonexistent/x.png" } }
     end)
     assert.are.equal("usage", err.kind)
-    assert.matches("cannot read file", err.message, 1, true)
+    assert.matches("cannot send file", err.message, 1, true)
     assert.are.equal(0, #support.requests())
   end)
 

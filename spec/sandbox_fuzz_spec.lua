@@ -8,7 +8,7 @@
 local socket = require "socket"
 local cjson = require "cjson"
 local prng = require "unipile.sandbox.prng"
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local support = require "support"
 
 local SEED = tonumber(os.getenv("UNIPILE_FUZZ_SEED") or "") or os.time()

@@ -6,7 +6,7 @@
 -- comments, on a LinkedIn and an Instagram account. The answers are
 -- validated by tools/schemas.py (python3-jsonschema), as in fidelity_spec.
 local cjson = require "cjson"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 local support = require "support"
 
 local PYTHON = "/usr/bin/python3"
@@ -40,7 +40,7 @@ describe("sandbox social data: every variant, in its schema", function()
     local pending = client:start_call(id, params, { raw = true })
     local body, err = pending:result()
     assert(body, tostring(err))
-    answers[#answers + 1] = { op = registry.by_id[id], status = pending.response.status, body = body }
+    answers[#answers + 1] = { op = operations.by_id[id], status = pending.response.status, body = body }
     local v = cjson.decode(body)
     decoded[id] = decoded[id] or {}
     table.insert(decoded[id], v)

@@ -6,7 +6,7 @@
 -- checkpoint types (not in the OpenAPI: node-sdk) are seeded, shown by
 -- /_sandbox/state and solved each in its own way.
 local cjson = require "cjson"
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local support = require "support"
 
 local PYTHON = "/usr/bin/python3"

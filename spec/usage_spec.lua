@@ -3,14 +3,14 @@
 -- The probes are data: { label, param, where, fn(client) }.
 local unipile = require "unipile"
 local errors = require "unipile.errors"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 local support = require "support"
 
 local NAN, INF = 0 / 0, math.huge
 local HUGE = string.rep("x", 10 * 1024 * 1024) -- 10 MB
 
 local function where_of(group, name)
-  local op = registry.groups[group][name]
+  local op = operations.groups[group][name]
   return op.group .. ":" .. op.name .. " (" .. op.id .. ")", op.id
 end
 local LIST, LIST_ID = where_of("chats", "list")
@@ -202,7 +202,7 @@ probe("call 10 MB id", "chat_id", GET, call("ChatsController_getChat", { chat_id
 probe("call 10 MB query value", "account_id", GET, call("ChatsController_getChat", { chat_id = "c", account_id = HUGE }))
 probe("call URL over the bound", "query", LIST,
   call(LIST_ID, { account_id = string.rep("a", 9000), cursor = string.rep("c", 9000) }))
-values({ 0, registry.by_id[LIST_ID].max_limit + 1, 1.5, "10", NAN }, function(v)
+values({ 0, operations.by_id[LIST_ID].max_limit + 1, 1.5, "10", NAN }, function(v)
   probe("call limit = " .. show(v), "limit", LIST, call(LIST_ID, { limit = v }))
 end)
 values({ print, { x = print } }, function(v)
@@ -403,7 +403,7 @@ describe("usage errors", function()
 
   it("fuzz: junk in any call option or param is an error object, never a raw error", function()
     math.randomseed(20240602)
-    local ops = { registry.by_id[LIST_ID], registry.by_id[SEND_ID], registry.by_id.ChatsController_getChat }
+    local ops = { operations.by_id[LIST_ID], operations.by_id[SEND_ID], operations.by_id.ChatsController_getChat }
     for _ = 1, 12 do
       for _, key in ipairs(CALL_KEYS) do
         never_raw(function() return client:call(LIST_ID, { limit = 2 }, { [key] = output_safe(key, junk()) }) end)

@@ -1,13 +1,12 @@
 /*
  * core.c - the unipile.core module table: version(), escape(), parse_url(),
- * file_kind(), now(), sleep(), the multi constructor, json_decode
+ * file_readable(), now(), sleep(), the multi constructor, json_decode
  * (json.c), and the values _VERSION, defaults (transfer.c) and codes.
  * The transfer machinery lives in multi.c and transfer.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "internal.h"
@@ -181,23 +180,14 @@ static int core_parse_url(lua_State *L) {
   return 1;
 }
 
-/* core.file_kind(path) -> "file" | "directory" | "fifo" | "socket" |
- * "char" | "block" | "other", or nil, message.  stat() never blocks,
- * where opening a FIFO to look at it would. */
-static int core_file_kind(lua_State *L) {
+/* core.file_readable(path) -> true | nil, why: the upload check of
+ * mime.c (file_unreadable), for the Lua layer's usage errors. */
+static int core_file_readable(lua_State *L) {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
-  struct stat st;
-  const char *kind = "other";
-  if (strlen(path) != len) return lua_pushnil(L), lua_pushliteral(L, "path contains a NUL byte"), 2;
-  if (stat(path, &st) != 0) return lua_pushnil(L), lua_pushstring(L, strerror(errno)), 2;
-  if (S_ISREG(st.st_mode)) kind = "file";
-  else if (S_ISDIR(st.st_mode)) kind = "directory";
-  else if (S_ISFIFO(st.st_mode)) kind = "fifo";
-  else if (S_ISSOCK(st.st_mode)) kind = "socket";
-  else if (S_ISCHR(st.st_mode)) kind = "char";
-  else if (S_ISBLK(st.st_mode)) kind = "block";
-  lua_pushstring(L, kind);
+  const char *why = strlen(path) != len ? "path contains a NUL byte" : file_unreadable(path);
+  if (why) return lua_pushnil(L), lua_pushstring(L, why), 2;
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -224,7 +214,7 @@ static void push_codes(lua_State *L) {
 }
 
 static const luaL_Reg core_functions[] = {
-  { "file_kind", core_file_kind },
+  { "file_readable", core_file_readable },
   { "version", core_version },
   { "escape", core_escape },
   { "parse_url", core_parse_url },

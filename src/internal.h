@@ -135,5 +135,6 @@ int json_decode(lua_State *L);
 
 /* mime.c */
 void mime_build(lua_State *L, int parts, curl_mime **slot);
+const char *file_unreadable(const char *path);
 
 #endif

@@ -8,8 +8,10 @@
  * `slot`), whose __gc frees it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -37,20 +39,37 @@ static const char *part_label(lua_State *L, int part, int i, const char *key) {
   return s;
 }
 
-/* A missing or unreadable file, a directory, a FIFO or a socket is
- * reported now, as a Lua error from multi:add, rather than as a curl read
- * error halfway through the upload (or a hang).  stat() first: fopen() on
- * a FIFO would block.  Character devices pass (/dev/null is an empty
- * file); the Lua layer refuses the ones that never end (/dev/zero). */
-static void check_readable(lua_State *L, int i, const char *path) {
+/* The one check of a file to upload, for multi:add and for the Lua layer
+ * (core.file_readable): NULL when `path` can be sent as it is now (a
+ * regular file we can open, or a device already at its end: /dev/null),
+ * else why not.  Never blocks: stat() first (opening a FIFO waits for a
+ * writer) and devices are probed with O_NONBLOCK; a device that gives a
+ * byte (/dev/zero) would be an endless upload. */
+const char *file_unreadable(const char *path) {
   struct stat st;
   FILE *f;
-  if (stat(path, &st) != 0) luaL_error(L, "req.parts[%d]: cannot open file '%s': %s", i, path, strerror(errno));
-  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-    luaL_error(L, "req.parts[%d]: '%s' is not a regular file", i, path);
-  if ((f = fopen(path, "rb")) == NULL)
-    luaL_error(L, "req.parts[%d]: cannot open file '%s': %s", i, path, strerror(errno));
+  char c;
+  int fd;
+  ssize_t n;
+  if (stat(path, &st) != 0) return strerror(errno);
+  if (S_ISCHR(st.st_mode)) {
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0) return strerror(errno);
+    n = read(fd, &c, 1);
+    close(fd);
+    return n == 0 ? NULL : "not a regular file (a device with no end)";
+  }
+  if (!S_ISREG(st.st_mode)) return S_ISDIR(st.st_mode) ? "not a regular file (a directory)" : "not a regular file";
+  if ((f = fopen(path, "rb")) == NULL) return strerror(errno);
   fclose(f);
+  return NULL;
+}
+
+/* A file that cannot be sent is reported now, as a Lua error from
+ * multi:add, rather than as a curl read error halfway through the upload
+ * (or a hang). */
+static void check_readable(lua_State *L, int i, const char *path) {
+  const char *why = file_unreadable(path);
+  if (why) luaL_error(L, "req.parts[%d]: cannot send file '%s': %s", i, path, why);
 }
 
 static void add_part(lua_State *L, curl_mime *mime, int part, int i) {

@@ -3,7 +3,7 @@
 -- operations table, into the directory given as argv[1]. `make docs` runs
 -- it and then LDoc over those files and the SDK's own modules.
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local resources = require "unipile.resources"
 
 local out_dir = assert(arg[1], "usage: gen_docs.lua OUTDIR")

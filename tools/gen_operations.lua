@@ -1,6 +1,6 @@
 #!/usr/bin/env lua
 -- Regenerates the SDK's tables from the repository's api/ directory:
---   api/operations.tsv     → lua/unipile/operations.lua (one row per operation)
+--   api/operations.tsv     → lua/unipile/operation_rows.lua (one row per operation)
 --   api/webhook_events.tsv → lua/unipile/webhook_events.lua (event → source)
 -- Usage (from anywhere): lua tools/gen_operations.lua [--api DIR]
 --   [--operations FILE] [--events FILE]; the defaults are this checkout's
@@ -107,7 +107,7 @@ end
 
 --- Write the generated modules; `args` as on the command line.
 function M.main(args)
-  local opts = { ["--api"] = root .. "/api", ["--operations"] = root .. "/lua/unipile/operations.lua",
+  local opts = { ["--api"] = root .. "/api", ["--operations"] = root .. "/lua/unipile/operation_rows.lua",
     ["--events"] = root .. "/lua/unipile/webhook_events.lua" }
   for i = 1, #args, 2 do
     if opts[args[i]] == nil or args[i + 1] == nil then

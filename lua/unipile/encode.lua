@@ -6,7 +6,7 @@
 -- @module unipile.encode
 
 local core = require "unipile.core"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 
 local escape = core.escape
 local M = {}
@@ -126,7 +126,7 @@ end
 -- file paths; without it (a raw request), the file fields of any operation.
 -- A table with `path`/`file` or `content` is a file in any field.
 function M.multipart(fields, json_fields, json_encode, file_fields)
-  file_fields = file_fields or registry.file_fields
+  file_fields = file_fields or operations.file_fields
   local parts, failure = {}, nil
   local function emit(name, text) parts[#parts + 1] = { name = name, data = text } end
   local function leaf(name, v)

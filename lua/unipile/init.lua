@@ -18,7 +18,7 @@ local M = {
   json = client.json,
   errors = errors,
   is_error = errors.is,
-  operations = require "unipile.registry",
+  operations = require "unipile.operations",
   webhook = require "unipile.webhook",
   -- concurrency (see unipile.scheduler)
   run = scheduler.run,

@@ -1,196 +1,124 @@
--- The Unipile v1 operations: one row per operation, the single source the
--- SDK methods, the sandbox routes and the docs are built from.
--- Generated from api/operations.tsv by tools/gen_operations.lua: edit the
--- TSV, not this file; spec/operations_spec.lua checks they agree.
---
--- Row: { operation_id, group, method_name, http_method, path, ... }
---   path_params / query / fields: comma-separated names, "!" = required
---   body: "json" | "multipart" (absent: no body)
---   paginated: "cursor" | "cursor+paging" | "data+next_cursor" (absent: no)
---   page_shape: where a page keeps its list and its cursor (docs/internals.md)
---   response: "binary" (absent: json)
---   file_fields: multipart fields whose string values are file paths
---   json_fields: multipart fields sent as JSON text (email address lists)
---   idempotency: the operation honours an Idempotency-Key header
-return {
-  { "AccountsController_listAccounts", "accounts", "list", "GET", "/api/v1/accounts",
-    query = "cursor,limit", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all accounts", confidence = "high" },
-  { "AccountsController_createAccount", "accounts", "create", "POST", "/api/v1/accounts",
-    body = "json", fields = "country,ip,disabled_features,sync_limit,provider!,proxy,user_agent,recruiter_contract_id,username,password,access_token,premium_token,imap_user,smtp_user,imap_password,smtp_password,imap_host,imap_port,smtp_host,smtp_port,imap_encryption,refresh_token,id,email", title = "Connect an account (native authentication)", confidence = "high" },
-  { "AccountsController_getAccountById", "accounts", "get", "GET", "/api/v1/accounts/{id}",
-    path_params = "id", title = "Retrieve an account", confidence = "high" },
-  { "AccountsController_reconnectAccount", "accounts", "reconnect", "POST", "/api/v1/accounts/{id}",
-    path_params = "id", body = "json", fields = "country,ip,disabled_features,sync_limit,provider!,proxy,user_agent,recruiter_contract_id,username,password,access_token,premium_token,imap_user,smtp_user,imap_password,smtp_password,imap_host,imap_port,smtp_host,smtp_port,imap_encryption,refresh_token,id,email", title = "Reconnect an account", confidence = "high" },
-  { "AccountsController_deleteAccount", "accounts", "delete", "DELETE", "/api/v1/accounts/{id}",
-    path_params = "id", title = "Delete an account", confidence = "high" },
-  { "AccountsController_resyncAccount", "accounts", "resync", "GET", "/api/v1/accounts/{account_id}/sync",
-    path_params = "account_id", query = "chunk_size,partial,linkedin_product,before,after", title = "Resynchronize account messaging data", confidence = "high" },
-  { "AccountsController_solveCheckpoint", "accounts", "solve_checkpoint", "POST", "/api/v1/accounts/checkpoint",
-    body = "json", fields = "account_id!,code!,provider!", title = "Solve a code checkpoint", confidence = "high" },
-  { "AccountsController_resendCheckpoint", "accounts", "resend_checkpoint", "POST", "/api/v1/accounts/checkpoint/resend",
-    body = "json", fields = "account_id!,provider!", title = "Resend checkpoint notification", confidence = "high" },
-  { "AccountsController_restartAccount", "accounts", "restart", "POST", "/api/v1/accounts/{id}/restart",
-    path_params = "id", title = "Restart an account", confidence = "high" },
-  { "AccountsController_patchAccount", "accounts", "update", "PATCH", "/api/v1/accounts/{id}",
-    path_params = "id", body = "json", fields = "proxy,country,ip", title = "Update an account's proxy", confidence = "medium" },
-  { "HostedController_requestLink", "hosted", "request_link", "POST", "/api/v1/hosted/accounts/link",
-    body = "json", fields = "expiresOn!,name,success_redirect_url,failure_redirect_url,bypass_success_screen,notify_url,disabled_features,disabled_options,proxy,api_url!,sync_limit,type!,providers,reconnect_account", title = "Connect an account (hosted authentication)", confidence = "high" },
-  { "ChatsController_listAllChats", "chats", "list", "GET", "/api/v1/chats",
-    query = "unread,cursor,before,after,limit,account_type,account_id", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all chats", confidence = "high" },
-  { "ChatsController_startNewChat", "chats", "start", "POST", "/api/v1/chats",
-    body = "multipart", fields = "account_id!,text,attachments,voice_message,video_message,attendees_ids!,subject,linkedin", file_fields = "attachments,voice_message,video_message", title = "Start a new chat", confidence = "high" },
-  { "ChatsController_getChat", "chats", "get", "GET", "/api/v1/chats/{chat_id}",
-    path_params = "chat_id", query = "account_id", title = "Retrieve a chat", confidence = "high" },
-  { "ChatsController_patchChat", "chats", "update", "PATCH", "/api/v1/chats/{chat_id}",
-    path_params = "chat_id", body = "json", fields = "action!,value!", title = "Perform an action on a given chat", confidence = "high" },
-  { "ChatsController_listChatMessages", "chats", "list_messages", "GET", "/api/v1/chats/{chat_id}/messages",
-    path_params = "chat_id", query = "cursor,before,after,limit,sender_id", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all messages from a chat", confidence = "high" },
-  { "ChatsController_sendMessageInChat", "chats", "send_message", "POST", "/api/v1/chats/{chat_id}/messages",
-    path_params = "chat_id", body = "multipart", fields = "text,account_id,thread_id,quote_id,voice_message,video_message,attachments,typing_duration", file_fields = "voice_message,video_message,attachments", title = "Send a message in a chat", confidence = "high" },
-  { "ChatsController_listAttendees", "chats", "list_attendees", "GET", "/api/v1/chats/{chat_id}/attendees",
-    path_params = "chat_id", title = "List all attendees from a chat", confidence = "high" },
-  { "ChatsController_syncChatHistory", "chats", "sync", "GET", "/api/v1/chats/{chat_id}/sync",
-    path_params = "chat_id", title = "Synchronize a conversation from its beginning", confidence = "high" },
-  { "ChatsController_deleteChat", "chats", "delete", "DELETE", "/api/v1/chats/{chat_id}",
-    path_params = "chat_id", title = "Delete a chat", confidence = "medium" },
-  { "MessagesController_getMessage", "messages", "get", "GET", "/api/v1/messages/{message_id}",
-    path_params = "message_id", title = "Retrieve a message", confidence = "high" },
-  { "MessagesController_forwardMessage", "messages", "forward", "POST", "/api/v1/messages/{message_id}/forward",
-    path_params = "message_id", body = "json", fields = "chat_id!", title = "Forward a message", confidence = "high" },
-  { "MessagesController_listAllMessages", "messages", "list", "GET", "/api/v1/messages",
-    query = "cursor,before,after,limit,sender_id,account_id", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all messages", confidence = "high" },
-  { "MessagesController_getAttachment", "messages", "get_attachment", "GET", "/api/v1/messages/{message_id}/attachments/{attachment_id}",
-    path_params = "message_id,attachment_id", response = "binary", title = "Retrieve an attachment from a message", confidence = "high" },
-  { "MessagesController_deleteMessage", "messages", "delete", "DELETE", "/api/v1/messages/{message_id}",
-    path_params = "message_id", title = "Delete a message", confidence = "medium" },
-  { "MessagesController_addReaction", "messages", "add_reaction", "POST", "/api/v1/messages/{message_id}/reaction",
-    path_params = "message_id", body = "json", fields = "reaction!", title = "Add a reaction to a message", confidence = "medium" },
-  { "ChatAttendeesController_listAllAttendees", "attendees", "list", "GET", "/api/v1/chat_attendees",
-    query = "cursor,limit,account_id", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all attendees", confidence = "high" },
-  { "ChatAttendeesController_getAttendeeById", "attendees", "get", "GET", "/api/v1/chat_attendees/{id}",
-    path_params = "id", title = "Retrieve an attendee", confidence = "high" },
-  { "ChatAttendeesController_getAttendeeProfilePicture", "attendees", "get_picture", "GET", "/api/v1/chat_attendees/{id}/picture",
-    path_params = "id", response = "binary", title = "Download a chat attendee picture", confidence = "high" },
-  { "ChatAttendeesController_listChatsByAttendee", "attendees", "list_chats", "GET", "/api/v1/chat_attendees/{attendee_id}/chats",
-    path_params = "attendee_id", query = "cursor,before,after,limit,account_id", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all 1to1 chats for a given attendee", confidence = "high" },
-  { "ChatAttendeesController_listMessagesByAttendee", "attendees", "list_messages", "GET", "/api/v1/chat_attendees/{sender_id}/messages",
-    path_params = "sender_id", query = "cursor,before,after,limit,account_id", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all messages for a given attendee", confidence = "high" },
-  { "UsersController_listAllUserInvitationsSent", "users", "list_invitations_sent", "GET", "/api/v1/users/invite/sent",
-    query = "cursor,limit,account_id!", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all invitations sent", confidence = "high" },
-  { "UsersController_listAllUserInvitationsReceived", "users", "list_invitations_received", "GET", "/api/v1/users/invite/received",
-    query = "cursor,limit,account_id!", paginated = "cursor", max_limit = 100, page_shape = "items_cursor", title = "List all invitations received", confidence = "high" },
-  { "UsersController_handleInvitationReceived", "users", "handle_invitation", "POST", "/api/v1/users/invite/received/{invitation_id}",
-    path_params = "invitation_id", body = "json", fields = "provider!,shared_secret,account_id!,action!", title = "Handle a received invitation", confidence = "high" },
-  { "UsersController_getAccountOwnerProfile", "users", "get_own_profile", "GET", "/api/v1/users/me",
-    query = "account_id!", title = "Retrieve own profile", confidence = "high" },
-  { "UsersController_editAccountOwnerProfile", "users", "edit_own_profile", "PATCH", "/api/v1/users/me/edit",
-    body = "multipart", fields = "type!,account_id!,location,headline,summary,picture,picture_settings,cover_picture,cover_picture_settings,experience,education,skills,skills_follow", file_fields = "picture,cover_picture", title = "Edit own profile", confidence = "high" },
-  { "UsersController_getRelations", "users", "list_relations", "GET", "/api/v1/users/relations",
-    query = "cursor,filter,limit,account_id!", paginated = "cursor", max_limit = 1000, page_shape = "items_cursor", title = "List all relations", confidence = "high" },
-  { "UsersController_getFollowing", "users", "list_following", "GET", "/api/v1/users/following",
-    query = "user_id,cursor,limit,account_id!", paginated = "cursor", max_limit = 1000, page_shape = "items_cursor", title = "List all followed accounts", confidence = "high" },
-  { "UsersController_getFollowers", "users", "list_followers", "GET", "/api/v1/users/followers",
-    query = "user_id,cursor,limit,account_id!", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all followers", confidence = "high" },
-  { "UsersController_getProfileByIdentifier", "users", "get_profile", "GET", "/api/v1/users/{identifier}",
-    path_params = "identifier", query = "linkedin_sections,linkedin_api,notify,account_id!", title = "Retrieve a profile", confidence = "high" },
-  { "UsersController_addUserByIdentifier", "users", "send_invitation", "POST", "/api/v1/users/invite",
-    body = "json", fields = "provider_id!,account_id!,user_email,message", title = "Send an invitation", confidence = "high" },
-  { "UsersController_listAllPosts", "users", "list_posts", "GET", "/api/v1/users/{identifier}/posts",
-    path_params = "identifier", query = "cursor,limit,is_company,account_id!", paginated = "cursor+paging", max_limit = 100, page_shape = "paging_count", title = "List all posts", confidence = "high" },
-  { "UsersController_listAllComments", "users", "list_comments", "GET", "/api/v1/users/{identifier}/comments",
-    path_params = "identifier", query = "cursor,limit,account_id!", paginated = "cursor+paging", max_limit = 100, page_shape = "paging_count", title = "List all comments", confidence = "high" },
-  { "UsersController_listAllReactions", "users", "list_reactions", "GET", "/api/v1/users/{identifier}/reactions",
-    path_params = "identifier", query = "cursor,limit,account_id!", paginated = "cursor+paging", max_limit = 100, page_shape = "paging_count", title = "List all reactions", confidence = "high" },
-  { "UsersController_cancelInvitation", "users", "cancel_invitation", "DELETE", "/api/v1/users/invite/sent/{invitation_id}",
-    path_params = "invitation_id", query = "account_id!", title = "Cancel an invitation", confidence = "high" },
-  { "PostsController_getPost", "posts", "get", "GET", "/api/v1/posts/{post_id}",
-    path_params = "post_id", query = "account_id!", title = "Retrieve a post", confidence = "high" },
-  { "PostsController_createPost", "posts", "create", "POST", "/api/v1/posts",
-    body = "multipart", fields = "account_id!,text!,attachments,mentions,external_link,as_organization,location", file_fields = "attachments", title = "Create a post", confidence = "high" },
-  { "PostsController_listAllComments", "posts", "list_comments", "GET", "/api/v1/posts/{post_id}/comments",
-    path_params = "post_id", query = "cursor,limit,comment_id,account_id!,sort_by", paginated = "cursor+paging", max_limit = 100, page_shape = "paging_comments", title = "List all comments from a post", confidence = "high" },
-  { "PostsController_sendComment", "posts", "send_comment", "POST", "/api/v1/posts/{post_id}/comments",
-    path_params = "post_id", body = "multipart", fields = "account_id!,text!,mentions,external_link,as_organization,comment_id,attachments", file_fields = "attachments", title = "Comment a post", confidence = "high" },
-  { "PostsController_listAllReactions", "posts", "list_reactions", "GET", "/api/v1/posts/{post_id}/reactions",
-    path_params = "post_id", query = "cursor,limit,comment_id,account_id", paginated = "cursor+paging", max_limit = 100, page_shape = "cursor_in_paging", title = "List all reactions from a post", confidence = "high" },
-  { "PostsController_addPostReaction", "posts", "add_reaction", "POST", "/api/v1/posts/reaction",
-    body = "json", fields = "account_id!,as_organization,post_id!,comment_id,reaction_type", title = "Add a reaction to a post", confidence = "high" },
-  { "LinkedinController_getHiringProjects", "linkedin", "list_hiring_projects", "GET", "/api/v1/linkedin/projects",
-    query = "limit,cursor,account_id!,sort_order,sort_by", paginated = "cursor", max_limit = 100, page_shape = "items_cursor", title = "Retrieve Recruiter hiring projects", confidence = "high" },
-  { "LinkedinController_getHiringProjectById", "linkedin", "get_hiring_project", "GET", "/api/v1/linkedin/projects/{id}",
-    path_params = "id", query = "account_id!", title = "Retrieve Recruiter hiring project from ID", confidence = "high" },
-  { "LinkedinController_performActionOnMember", "linkedin", "perform_action", "POST", "/api/v1/linkedin/user/{user_id}",
-    path_params = "user_id", body = "json", fields = "account_id!,api!,action!,hiring_project_id,stage,list_id", title = "Perform an action with a user profile", confidence = "high" },
-  { "LinkedinController_getCompanyProfile", "linkedin", "get_company", "GET", "/api/v1/linkedin/company/{identifier}",
-    path_params = "identifier", query = "account_id!", title = "Retrieve a company profile", confidence = "high" },
-  { "LinkedinController_getRawData", "linkedin", "raw", "POST", "/api/v1/linkedin",
-    body = "json", fields = "account_id!,request_url!,method,headers,body,query_params,encoding,force_api,bypass_redirect", title = "Get raw data from any endpoint", confidence = "high" },
-  { "LinkedinController_getInmailBalance", "linkedin", "get_inmail_balance", "GET", "/api/v1/linkedin/inmail_balance",
-    query = "account_id!", title = "Get inmail credit balance", confidence = "high" },
-  { "LinkedinController_getSearchParametersList", "linkedin", "list_search_parameters", "GET", "/api/v1/linkedin/search/parameters",
-    query = "limit,keywords,type!,account_id!,service", max_limit = 100, title = "Retrieve LinkedIn search parameters", confidence = "high" },
-  { "LinkedinController_search", "linkedin", "search", "POST", "/api/v1/linkedin/search",
-    query = "cursor,limit,account_id!", body = "json", fields = "api,category,keywords,industry,location,profile_language,network_distance,company,past_company,school,service,connections_of,followers_of,open_to,advanced_keywords,has_job_offers,headcount,sort_by,date_posted,content_type,posted_by,mentioning,author,region,location_within_area,seniority,function,role,job_type,presence,easy_apply,has_verifications,under_10_applicants,in_your_network,fair_chance_employer,benefits,commitments,minimum_salary,last_viewed_at,saved_search_id,recent_search_id,location_by_postal_code,first_name,last_name,tenure,groups,company_headcount,company_type,company_location,tenure_at_company,tenure_at_role,past_role,following_your_company,viewed_your_profile_recently,past_colleague,shared_experiences,changed_jobs,posted_on_linkedin,mentionned_in_news,persona,account_lists,lead_lists,viewed_profile_recently,messaged_recently,include_saved_leads,include_saved_accounts,headcount_growth,department_headcount,department_headcount_growth,annual_revenue,followers_count,fortune,technologies,recent_activities,saved_accounts,saved_search,saved_filter,skills,current_company,graduation_year,spoken_languages,hide_previously_viewed,recently_joined,spotlights,has_military_background,past_applicants,hiring_projects,recruiting_activity,notes,url,cursor", paginated = "cursor+paging", max_limit = 100, page_shape = "paging_search", title = "Perform Linkedin search", confidence = "high" },
-  { "LinkedinController_getJobPostings", "linkedin", "list_jobs", "GET", "/api/v1/linkedin/jobs",
-    query = "limit,category,cursor,account_id!", paginated = "cursor+paging", max_limit = 250, page_shape = "paging_total", title = "List all job postings", confidence = "high" },
-  { "LinkedinController_createJobPosting", "linkedin", "create_job", "POST", "/api/v1/linkedin/jobs",
-    body = "json", fields = "account_id!,job_title!,company!,workplace!,location!,employment_status,description!,auto_rejection_template,screening_questions,recruiter,apply_method", title = "Create a job posting", confidence = "high" },
-  { "LinkedinController_getJobPosting", "linkedin", "get_job", "GET", "/api/v1/linkedin/jobs/{job_id}",
-    path_params = "job_id", query = "service!,account_id!", title = "Get job offer", confidence = "high" },
-  { "LinkedinController_editJobPosting", "linkedin", "edit_job", "PATCH", "/api/v1/linkedin/jobs/{job_id}",
-    path_params = "job_id", body = "json", fields = "job_title,company,workplace,location,employment_status,description,auto_rejection_template,screening_questions,account_id!,recruiter,apply_method", title = "Edit a job posting", confidence = "high" },
-  { "LinkedinController_publishJobPosting", "linkedin", "publish_job", "POST", "/api/v1/linkedin/jobs/{draft_id}/publish",
-    path_params = "draft_id", body = "json", fields = "account_id!,service,hiring_photo_frame,mode!,budget", title = "Publish a job posting", confidence = "high" },
-  { "LinkedinController_solveCheckpoint", "linkedin", "solve_job_checkpoint", "POST", "/api/v1/linkedin/jobs/{draft_id}/checkpoint",
-    path_params = "draft_id", body = "json", fields = "account_id!,input!", title = "Solve a job publishing checkpoint", confidence = "high" },
-  { "LinkedinController_closeJobPosting", "linkedin", "close_job", "POST", "/api/v1/linkedin/jobs/{id}/close",
-    path_params = "id", query = "service,account_id!", title = "Close a job posting", confidence = "high" },
-  { "LinkedinController_getJobApplicants", "linkedin", "list_job_applicants", "GET", "/api/v1/linkedin/jobs/{id}/applicants",
-    path_params = "id", query = "ratings,keywords,service,limit,cursor,account_id!,max_years_in_company,min_years_in_company,max_years_in_position,min_years_in_position,max_years_of_experience,min_years_of_experience,exclude_degree,include_degree,sort_by", paginated = "cursor+paging", max_limit = 250, page_shape = "paging_total", title = "List all applicants to a job posting", confidence = "high" },
-  { "LinkedinController_getJobApplicant", "linkedin", "get_job_applicant", "GET", "/api/v1/linkedin/jobs/applicants/{applicant_id}",
-    path_params = "applicant_id", query = "account_id!", title = "Get a specific applicant to a job posting", confidence = "high" },
-  { "LinkedinController_getJobApplicantResume", "linkedin", "get_job_applicant_resume", "GET", "/api/v1/linkedin/jobs/applicants/{applicant_id}/resume",
-    path_params = "applicant_id", query = "service,account_id!", response = "binary", title = "Download the resume of a job applicant", confidence = "high" },
-  { "LinkedinController_endorseProfile", "linkedin", "endorse", "POST", "/api/v1/linkedin/profile/endorse",
-    body = "json", fields = "account_id!,profile_id!,skill_endorsement_id!", title = "Endorse a user profile specific skill", confidence = "high" },
-  { "MailsController_listMails", "emails", "list", "GET", "/api/v1/emails",
-    query = "message_id,thread_id,meta_only,include_headers,cursor,before,after,limit,any_email,to,from,folder,account_id!,search,exclude_folders", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all emails", confidence = "high" },
-  { "MailsController_sendMail", "emails", "send", "POST", "/api/v1/emails",
-    body = "multipart", fields = "account_id!,from,to!,cc,bcc,subject,body!,reply_to,custom_headers,tracking_options,attachments", file_fields = "attachments", json_fields = "from,to,cc,bcc,custom_headers,tracking_options", idempotency = true, title = "Send an email", confidence = "high" },
-  { "MailsController_getMail", "emails", "get", "GET", "/api/v1/emails/{email_id}",
-    path_params = "email_id", query = "account_id,include_headers", title = "Retrieve an email", confidence = "high" },
-  { "MailsController_deleteMail", "emails", "delete", "DELETE", "/api/v1/emails/{email_id}",
-    path_params = "email_id", query = "account_id", title = "Delete an email", confidence = "high" },
-  { "MailsController_updateMail", "emails", "update", "PUT", "/api/v1/emails/{email_id}",
-    path_params = "email_id", query = "account_id", body = "json", fields = "unread,folders,categories", title = "Update an email", confidence = "high" },
-  { "MailsController_getAttachment", "emails", "get_attachment", "GET", "/api/v1/emails/{email_id}/attachments/{attachment_id}",
-    path_params = "email_id,attachment_id", query = "account_id", response = "binary", title = "Retrieve an attachment from an email", confidence = "high" },
-  { "MailsController_listContacts", "emails", "list_contacts", "GET", "/api/v1/emails/contacts",
-    query = "cursor,limit,account_id!", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List email contacts", confidence = "high" },
-  { "FoldersController_listFolders", "folders", "list", "GET", "/api/v1/folders",
-    query = "account_id", title = "List all folders", confidence = "high" },
-  { "FoldersController_getFolder", "folders", "get", "GET", "/api/v1/folders/{folder_id}",
-    path_params = "folder_id", query = "account_id", title = "Retrieve a folder", confidence = "high" },
-  { "DraftsController_createDraft", "drafts", "create", "POST", "/api/v1/drafts",
-    body = "multipart", fields = "account_id!,from,to!,cc,bcc,subject,body!,reply_to,custom_headers,tracking_options,attachments", file_fields = "attachments", json_fields = "from,to,cc,bcc,custom_headers,tracking_options", title = "Create a draft", confidence = "high" },
-  { "WebhooksController_listWebhooks", "webhooks", "list", "GET", "/api/v1/webhooks",
-    query = "cursor,limit", paginated = "cursor", max_limit = 250, page_shape = "items_cursor", title = "List all webhooks", confidence = "high" },
-  { "WebhooksController_createWebhook", "webhooks", "create", "POST", "/api/v1/webhooks",
-    body = "json", fields = "request_url!,name,format,account_ids,enabled,headers,source!,events,data", title = "Create a webhook", confidence = "high" },
-  { "WebhooksController_deleteWebhook", "webhooks", "delete", "DELETE", "/api/v1/webhooks/{id}",
-    path_params = "id", title = "Delete a webhook", confidence = "high" },
-  { "CalendarsController_listCalendars", "calendars", "list", "GET", "/api/v1/calendars",
-    query = "cursor,offset,limit,account_id!", paginated = "data+next_cursor", page_shape = "data_next_cursor", title = "List all calendars", confidence = "high" },
-  { "CalendarsController_getCalendar", "calendars", "get", "GET", "/api/v1/calendars/{calendar_id}",
-    path_params = "calendar_id", query = "account_id!", title = "Retrieve a calendar", confidence = "high" },
-  { "CalendarsController_listCalendarEventsByCalendar", "calendars", "list_events", "GET", "/api/v1/calendars/{calendar_id}/events",
-    path_params = "calendar_id", query = "expand_recurring,event_type,attendees,updated_after,updated_before,busy,end,start,location,ical_uid,description,title,is_cancelled,cursor,offset,limit,account_id!", paginated = "data+next_cursor", page_shape = "data_next_cursor", title = "Retrieve all events from a calendar", confidence = "high" },
-  { "CalendarsController_createCalendarEvent", "calendars", "create_event", "POST", "/api/v1/calendars/{calendar_id}/events",
-    path_params = "calendar_id", query = "account_id!", body = "json", fields = "title!,body,location,transparency,visibility,conference,is_attendees_list_hidden,attendees!,recurrence,start!,end!,color,notify,guests_can_modify", title = "Create an event", confidence = "high" },
-  { "CalendarsController_getCalendarEvent", "calendars", "get_event", "GET", "/api/v1/calendars/{calendar_id}/events/{event_id}",
-    path_params = "calendar_id,event_id", query = "account_id!", title = "Retrieve an event", confidence = "high" },
-  { "CalendarsController_editCalendarEvent", "calendars", "edit_event", "PATCH", "/api/v1/calendars/{calendar_id}/events/{event_id}",
-    path_params = "calendar_id,event_id", query = "account_id!", body = "json", fields = "title,body,location,transparency,visibility,conference,is_attendees_list_hidden,attendees,recurrence,start,end", title = "Edit an event", confidence = "high" },
-  { "CalendarsController_deleteCalendarEvent", "calendars", "delete_event", "DELETE", "/api/v1/calendars/{calendar_id}/events/{event_id}",
-    path_params = "calendar_id,event_id", query = "account_id!", title = "Delete an event", confidence = "high" },
-}
+--- The operations table, indexed for use.
+-- Turns the compact rows of `unipile.operation_rows` (generated from
+-- api/operations.tsv) into operation records that
+-- the client, the resources, the sandbox router and the docs share. Pure Lua
+-- 5.1+, so it also runs inside nginx (LuaJIT).
+-- @module unipile.operations
+
+local rows = require "unipile.operation_rows"
+
+local M = {}
+
+local function split_names(s)
+  local list, required = {}, {}
+  if s then
+    for name in s:gmatch("[^,]+") do
+      local bare = name:gsub("!$", "")
+      list[#list + 1] = bare
+      if bare ~= name then required[bare] = true end
+    end
+  end
+  return list, required
+end
+
+--- One operation record:
+-- `id`, `group`, `name` (method name on the resource), `method`, `path`,
+-- `path_params`, `query_params`, `body_fields` (arrays of names),
+-- `required` (set, any place), `required_at` (place → set), `where` (name → "path" | "query" | "body",
+-- the first place a name appears), `places` (name → set of places),
+-- `body` ("json" | "multipart" | nil), `paginated`, `max_limit`,
+-- `response` ("json" | "binary"), `file_fields` (set of multipart fields
+-- whose string values are file paths), `json_fields` (set of multipart
+-- fields sent as JSON text), `idempotency` (honours Idempotency-Key),
+-- `page_shape` (paginated rows: where a page keeps its list and cursor,
+-- see `unipile.pager`), `title`, `confidence`, `segments` (the path split
+-- on "/", with `{param}` entries kept as is).
+--- The set of the names in a comma-separated list (nil: empty).
+function M.set(list)
+  local set = {}
+  for name in (list or ""):gmatch("[^,]+") do set[name] = true end
+  return set
+end
+
+local function build(row)
+  local op = {
+    id = row[1], group = row[2], name = row[3], method = row[4], path = row[5],
+    body = row.body, paginated = row.paginated, max_limit = row.max_limit,
+    response = row.response or "json", title = row.title, confidence = row.confidence,
+    idempotency = row.idempotency == true, page_shape = row.page_shape,
+    file_fields = M.set(row.file_fields), json_fields = M.set(row.json_fields),
+    required = {}, required_at = { path = {}, query = {}, body = {} }, where = {}, places = {},
+  }
+  local sets = {
+    { "path", "path_params", row.path_params },
+    { "query", "query_params", row.query },
+    { "body", "body_fields", row.fields },
+  }
+  for _, s in ipairs(sets) do
+    local place, key, spec = s[1], s[2], s[3]
+    local list, req = split_names(spec)
+    op[key] = list
+    for _, name in ipairs(list) do
+      op.where[name] = op.where[name] or place
+      op.places[name] = op.places[name] or {}
+      op.places[name][place] = true
+      if req[name] or place == "path" then
+        op.required[name] = true
+        op.required_at[place][name] = true
+      end
+    end
+  end
+  op.segments = {}
+  for seg in op.path:gmatch("[^/]+") do op.segments[#op.segments + 1] = seg end
+  return op
+end
+
+M.list = {}       -- in table order
+M.by_id = {}      -- operation_id → op
+M.groups = {}     -- group → { name → op }
+M.group_order = {}
+M.file_fields = {} -- union of every operation's file_fields (raw requests)
+
+for _, row in ipairs(rows) do
+  local op = build(row)
+  M.list[#M.list + 1] = op
+  assert(not M.by_id[op.id], "duplicate operation " .. op.id)
+  M.by_id[op.id] = op
+  if not M.groups[op.group] then
+    M.groups[op.group] = {}
+    M.group_order[#M.group_order + 1] = op.group
+  end
+  assert(not M.groups[op.group][op.name], "duplicate method " .. op.group .. ":" .. op.name)
+  M.groups[op.group][op.name] = op
+  for name in pairs(op.file_fields) do M.file_fields[name] = true end
+end
+
+--- Find the operation for a method and a list of decoded path segments
+-- (without the `/api/v1` prefix handling: segments start with "api", "v1").
+-- Literal segments win over `{param}` ones, so `/users/me` beats
+-- `/users/{identifier}`. Returns op, params (name → decoded value).
+function M.match(method, segments)
+  local best, best_params, best_score
+  for _, op in ipairs(M.list) do
+    if op.method == method and #op.segments == #segments then
+      local params, score = {}, 0
+      for i, seg in ipairs(op.segments) do
+        local pname = seg:match("^{(.+)}$")
+        if pname then
+          params[pname] = segments[i]
+        elseif seg == segments[i] then
+          score = score + 2 ^ (#segments - i)
+        else
+          params = nil
+          break
+        end
+      end
+      if params and (not best_score or score > best_score) then
+        best, best_params, best_score = op, params, score
+      end
+    end
+  end
+  return best, best_params
+end
+
+return M

@@ -18,7 +18,7 @@
 -- client's.
 -- @module unipile.resources
 
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local errors = require "unipile.errors"
 
 local M = {}

@@ -213,24 +213,6 @@ function M.header_lines(headers, where)
   return lines
 end
 
--- A regular file we can read. io.open also opens a directory (reading it
--- then fails) and blocks on a FIFO, so stat() comes first; a device has no
--- end where its size says (/dev/zero would be an endless upload).
-local function readable_file(path)
-  local kind = core.file_kind(path)
-  if kind ~= "file" and kind ~= "char" then return false end
-  local f = io.open(path, "rb")
-  if not f then return false end
-  local size = f:seek("end")
-  local data, err
-  if size then
-    f:seek("set", size)
-    data, err = f:read(1)
-  end
-  f:close()
-  return size ~= nil and data == nil and err == nil
-end
-
 --- Multipart parts reach curl's mime API: names and labels become header
 -- text, and a file must be one we can read now rather than a curl failure
 -- halfway through the upload. Errors name `param` or else the top field
@@ -250,8 +232,9 @@ function M.parts(where, parts, fixed)
       if type(file) ~= "string" or file == "" or file:find("%z") then
         errors.usage(where, "the file of '" .. param .. "' must be a path without NUL", param)
       end
-      if not readable_file(file) then
-        errors.usage(where, "cannot read file '" .. file .. "' for '" .. param .. "' (not a readable regular file)", param)
+      local ok, why = core.file_readable(file) -- the same check multi:add makes (src/mime.c)
+      if not ok then
+        errors.usage(where, "cannot send file '" .. file .. "' for '" .. param .. "': " .. why, param)
       end
     end
   end

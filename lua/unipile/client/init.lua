@@ -20,7 +20,7 @@
 local core = require "unipile.core"
 local cjson = require "cjson"
 local errors = require "unipile.errors"
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local pager = require "unipile.pager"
 local scheduler = require "unipile.scheduler"
 local check = require "unipile.client.check"

@@ -7,14 +7,14 @@
 
 local errors = require "unipile.errors"
 local encode = require "unipile.encode"
-local registry = require "unipile.registry"
+local operations = require "unipile.operations"
 local check = require "unipile.client.check"
 
 local M = {}
 
 --- The operation and the name errors give it ("chats:list (ChatsController_listAllChats)").
 function M.lookup(operation_id)
-  local op = registry.by_id[operation_id]
+  local op = operations.by_id[operation_id]
   if not op then errors.usage(tostring(operation_id), "unknown operation '" .. tostring(operation_id) .. "'") end
   return op, op.group .. ":" .. op.name .. " (" .. op.id .. ")"
 end

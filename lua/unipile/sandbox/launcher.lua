@@ -66,11 +66,11 @@ function M.main_lines()
 end
 
 -- The Lua search path nginx gets: the sandbox's tree, then the SDK's
--- (unipile.registry) when the two rocks live in different trees.
+-- (unipile.operations) when the two rocks live in different trees.
 local function lua_package_path(lua)
   local dirs = { lua }
-  local registry = package.searchpath and package.searchpath("unipile.registry", package.path)
-  local sdk = registry and registry:match("^(/.*)/unipile/registry%.lua$")
+  local registry = package.searchpath and package.searchpath("unipile.operations", package.path)
+  local sdk = registry and registry:match("^(/.*)/unipile/operations%.lua$")
   if sdk and sdk ~= lua then dirs[2] = sdk end
   local out = {}
   for _, dir in ipairs(dirs) do out[#out + 1] = dir .. "/?.lua;" .. dir .. "/?/init.lua;" end

@@ -6,7 +6,7 @@
 -- Idempotency-Key header here.
 -- @module unipile.sandbox.router
 
-local registry = require "unipile.registry"
+local registry = require "unipile.operations"
 local api = require "unipile.sandbox.api"
 local reply = require "unipile.sandbox.reply"
 local state = require "unipile.sandbox.state"
