@@ -52,7 +52,7 @@ describe("core multipart", function()
   local refused = {
     { "missing upload file is a Lua error at add",
       function() return { url = base .. "/echo", method = "POST", parts = { { name = "f", file = tmp .. "/missing.txt" } } } end,
-      "cannot open file" },
+      "cannot send file" },
     { "CR/LF in part name refused",
       function() return { url = base .. "/echo", parts = { { name = "a\r\nX: y", data = "1" } } } end, "CR" },
     { "body and parts are exclusive", function() return { url = base .. "/echo", body = "x", parts = {} } end },

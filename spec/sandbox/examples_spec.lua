@@ -91,7 +91,7 @@ describe("sandbox examples", function()
   -- in table order, encoded as the table says (path, query, JSON or multipart body)
   describe("every operation with the parameters of GET /_sandbox/examples", function()
     it("examples: every operation has one", function()
-      registry = require "unipile.registry"
+      registry = require "unipile.operations"
 
 
 
