@@ -238,18 +238,22 @@ local function param_lines(op)
       end
       local required = op.required_at[place][name]
       local field = op.where[name] == place and ("params." .. name) or ("params." .. place .. "." .. name)
-      local words = { place .. (required and ", required" or ", optional") }
+      local words = { place .. (required and ", required" or "") }
       if op.where[name] ~= place then
         words[#words + 1] = "also a " .. op.where[name] .. " parameter: pass this one as `" .. place
           .. " = { " .. name .. " = ... }`"
       end
       if name == "limit" and op.paginated then words[#words + 1] = "the page size" end
       if name == "cursor" and op.paginated then words[#words + 1] = "where to resume: a cursor from an earlier page" end
-      if op.file_fields[name] then words[#words + 1] = "a file path, or a `{ path =, filename =, content_type = }` or `{ content =, filename =, content_type = }` table; a list of them for several" end
+      if op.file_fields[name] then
+        words[#words + 1] = "a file path, or a `{ path =, filename =, content_type = }` or"
+          .. " `{ content =, filename =, content_type = }` table; a list of them for several"
+      end
       if op.json_fields[name] then words[#words + 1] = "a table, sent as JSON text" end
       for _, c in ipairs(constraints(schema)) do words[#words + 1] = c end
-      lines[#lines + 1] = string.format("-- @tparam%s %s %s %s", required and "" or "[opt]",
-        type_word(schema) or "any", field, table.concat(words, "; "))
+      local word = type_word(schema) -- none: a plain @param, which the docs check reports
+      lines[#lines + 1] = string.format("-- @%s%s %s%s %s", word and "tparam" or "param", required and "" or "[opt]",
+        word and (word .. " ") or "", field, table.concat(words, "; "))
     end
   end
   add("path", op.path_params)
@@ -266,7 +270,7 @@ local function opts_line(op, iterator)
       and ((n ~= "output" and n ~= "max_bytes") or not iterator)
     if fits then names[#names + 1] = "`" .. n .. "`" end
   end
-  return "-- @tparam[opt] table opts per-call options (see the guide's table): " .. table.concat(names, ", ")
+  return "-- @tparam[opt] table opts per-call options (see the guide): " .. table.concat(names, ", ")
 end
 
 -- The 2xx answer schemas of an operation, by status.
@@ -308,7 +312,8 @@ end
 
 local function describe_answer(op, d, items_only)
   if op.response == "binary" then
-    d[#d + 1] = "-- **Answer**: the bytes (a string), or with `opts.output` the response, the bytes streamed to the file or function."
+    d[#d + 1] = "-- **Answer**: the bytes (a string), or with `opts.output` the response,"
+      .. " the bytes streamed to the file or function."
     return
   end
   local list = answers(op)
@@ -330,7 +335,8 @@ local function describe_answer(op, d, items_only)
         local name = object_name(t)
         d[#d + 1] = "--"
         d[#d + 1] = "-- " .. what .. (#list > 1 and (" (status " .. a.status .. ")") or "") .. ": "
-          .. (name and ("object `" .. name .. "`") or ("a " .. (type_word(t) or "value"))) .. (t.properties and ", fields:" or ".")
+          .. (name and ("object `" .. name .. "`") or ("a " .. (type_word(t) or "value")))
+          .. (t.properties and ", fields:" or ".")
         d[#d + 1] = "--"
         for _, l in ipairs(field_lines(t, " ")) do d[#d + 1] = l end
       end
