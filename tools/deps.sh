@@ -5,7 +5,7 @@ set -e
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev ca-certificates
 lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev
 lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev
-lua-cjson lua-busted lua-socket luarocks lua-ldoc lua-markdown lua-check
+lua-cjson lua-busted lua-socket luarocks lua-ldoc lua-markdown lua-check chromium
 nginx libnginx-mod-http-lua neovim valgrind clang libclang-rt-14-dev
 python3 python3-jsonschema python3-yaml"
 missing=""

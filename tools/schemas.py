@@ -15,6 +15,15 @@
       required fields present with the right type. Exit status 1 on any
       mismatch or undocumented status.
 
+  tools/schemas.py derive-params OPENAPI.yaml > api/param-schemas.json
+      The facts the reference needs about what a caller sends: for every
+      operation (keyed "METHOD /path"), each parameter with its place
+      ("path", "query" or "body"), whether it is required, and its schema
+      (type, enum, format, pattern, bounds; descriptions dropped as above).
+      A JSON body given as variants (anyOf/oneOf/allOf of objects) is merged:
+      a field's schemas are united, and it is required when every variant
+      requires it. A name in two places is listed in both.
+
 Known artifacts of the published document that nothing can satisfy are
 listed in api/schema-exceptions.json, each with its reason; the check
 skips exactly those JSON paths.
@@ -71,6 +80,52 @@ def derive(path):
             ops[method.upper() + " " + route] = responses
     json.dump({"source": "openapi-v1.yaml (Unipile v1), derived by tools/schemas.py", "operations": ops},
               sys.stdout, sort_keys=True, separators=(",", ":"))
+    sys.stdout.write("\n")
+
+
+def object_variants(schema):
+    """The object schemas a body may be: anyOf/oneOf/allOf flattened."""
+    subs = [s for key in ("anyOf", "oneOf", "allOf") for s in schema.get(key, [])]
+    if not subs:
+        return [schema]
+    return [v for s in subs for v in object_variants(s)]
+
+
+def body_params(schema):
+    variants = object_variants(convert(schema))
+    fields = {}  # name -> [schemas], in first-seen order
+    for v in variants:
+        for name, sub in (v.get("properties") or {}).items():
+            seen = fields.setdefault(name, [])
+            if sub not in seen:
+                seen.append(sub)
+    out = []
+    for name, schemas in fields.items():
+        required = all(name in (v.get("required") or []) for v in variants)
+        out.append({"name": name, "in": "body", "required": required,
+                    "schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}})
+    return out
+
+
+def derive_params(path):
+    import yaml
+    with open(path) as f:
+        doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    ops = {}
+    for route, item in doc["paths"].items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            params = [{"name": p["name"], "in": p["in"], "required": bool(p.get("required")),
+                       "schema": convert(p.get("schema") or {})}
+                      for p in op.get("parameters") or [] if p["in"] in ("path", "query")]
+            body = None
+            for content_type, content in ((op.get("requestBody") or {}).get("content") or {}).items():
+                body = "multipart" if content_type.startswith("multipart/") else "json"
+                params += body_params(content.get("schema") or {})
+            ops[method.upper() + " " + route] = {"body": body, "params": params}
+    json.dump({"source": "openapi-v1.yaml (Unipile v1), derived by tools/schemas.py derive-params",
+               "operations": ops}, sys.stdout, sort_keys=True, indent=0, separators=(",", ":"))
     sys.stdout.write("\n")
 
 
@@ -206,6 +261,9 @@ def check(schemas_path, answers_path, exceptions_path):
 def main(argv):
     if len(argv) >= 3 and argv[1] == "derive":
         derive(argv[2])
+        return 0
+    if len(argv) >= 3 and argv[1] == "derive-params":
+        derive_params(argv[2])
         return 0
     if len(argv) >= 4 and argv[1] == "check":
         exceptions = argv[4] if len(argv) > 4 else "api/schema-exceptions.json"

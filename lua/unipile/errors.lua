@@ -59,6 +59,7 @@ end
 
 --- Raise a usage error: `where` names the operation or function, `message`
 -- says what is wrong with which parameter.
+-- @local
 function M.usage(where, message, param)
   error(M.new { kind = "usage", operation = where, message = message, param = param }, 0)
 end
@@ -85,6 +86,7 @@ end
 
 --- A short, single-line, printable excerpt of a body that is not the JSON
 -- error envelope (an HTML 502 page, a proxy message...).
+-- @local
 function M.snippet(body, max)
   if type(body) ~= "string" or body == "" then return nil end
   max = max or 200
@@ -99,6 +101,7 @@ function M.snippet(body, max)
 end
 
 --- The `<title>` of an HTML body, looked for in its first bytes only.
+-- @local
 function M.html_title(body)
   if type(body) ~= "string" then return nil end
   local head = body:sub(1, SCAN_BYTES)

@@ -44,6 +44,7 @@ local Scheduler = {}
 Scheduler.__index = Scheduler
 
 --- A new scheduler (most code uses `unipile.run` instead).
+-- @local
 function M.new()
   return setmetatable({
     ready = {},            -- tasks to resume, in order
@@ -54,6 +55,7 @@ function M.new()
 end
 
 --- The scheduler running the current task, if any.
+-- @local
 function M.current() return current end
 
 -- True when a yield from here reaches the running task: we are in its
@@ -132,6 +134,7 @@ end
 --- Do everything possible now without blocking. Returns the number of
 -- milliseconds after which another step is useful (0: at once), or nil
 -- when every task is done.
+-- @local
 function Scheduler:step()
   for multi in pairs(self.multis) do multi:perform(0) end
   self:wake(core.now())
@@ -156,6 +159,7 @@ end
 
 --- Step until every task is done, blocking in curl (or sleeping) between
 -- steps.
+-- @local
 function Scheduler:loop()
   while true do
     local wait = self:step()
@@ -198,6 +202,7 @@ end
 
 --- Wait for a transfer: yields to the scheduler inside a task, otherwise
 -- drives the multi until the transfer is done.
+-- @local
 function M.await(multi, transfer)
   if transfer:done() then return end
   if in_task() then
@@ -210,6 +215,7 @@ end
 --- Check a sleep duration for `where` and cap it at `MAX_SLEEP_MS`: a
 -- non-number, NaN or an infinity is a usage error naming `ms` (NaN would
 -- never be reached by the clock, a busy loop in the scheduler).
+-- @local
 function M.sleep_ms(where, ms)
   if type(ms) ~= "number" or ms ~= ms or ms == math.huge or ms == -math.huge then
     errors.usage(where, "ms must be a finite number of milliseconds", "ms")
@@ -230,6 +236,7 @@ end
 
 --- Like `coroutine.wrap`, but scheduler yields from inside go through to
 -- the enclosing task, so an iterator can make requests inside `unipile.run`.
+-- @local
 function M.wrap(fn)
   local co = coroutine.create(fn)
   passthrough[co] = true

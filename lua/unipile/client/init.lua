@@ -106,6 +106,7 @@ local function check_open(client, where)
 end
 
 --- Map an operation path (`/api/v1/...`) onto the configured prefix.
+-- @local
 function Client:url_for(path)
   return request_mod.url_for(self, path)
 end
@@ -115,6 +116,7 @@ end
 -- call or page: the seam where what watches or replaces sending goes.
 -- curl gets a first turn at once, so the request is on the wire while the
 -- caller goes on.
+-- @local
 function Client:send(request)
   local transfer = self.multi:add(request)
   self.multi:perform(0)
@@ -173,6 +175,7 @@ end
 -- params: the first params with another cursor), the first params and the
 -- pager options. Pages after the first only change the cursor: their
 -- values are the first page's, not checked again.
+-- @local
 function Client:paginate(operation_id, params, opts)
   local op, where = params_mod.lookup(operation_id)
   if not op.paginated then errors.usage(where, "operation is not paginated") end
