@@ -12,7 +12,7 @@ local operations = require "unipile.operations"
 local unipile = require "unipile"
 local support = require "support"
 
-local PYTHON = "/usr/bin/python3" -- Debian's, with python3-jsonschema
+local PYTHON = support.PYTHON
 local SCHEMAS = "api/response-schemas.json"
 
 local function has_validator()

@@ -6,7 +6,7 @@ local cjson = require "cjson"
 local operations = require "unipile.operations"
 local support = require "support"
 
-local PYTHON = "/usr/bin/python3" -- Debian's, with python3-jsonschema
+local PYTHON = support.PYTHON
 
 -- name, operation, params (from the examples `ex` and the state `st`), test of the decoded answer
 local VARIANTS = {

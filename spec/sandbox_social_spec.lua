@@ -9,7 +9,7 @@ local cjson = require "cjson"
 local operations = require "unipile.operations"
 local support = require "support"
 
-local PYTHON = "/usr/bin/python3"
+local PYTHON = support.PYTHON
 
 -- Validates `answers` ({op, status, body}) with tools/schemas.py; the
 -- mismatch lines it printed (none when all are valid).

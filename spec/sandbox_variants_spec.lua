@@ -9,7 +9,7 @@ local cjson = require "cjson"
 local registry = require "unipile.operations"
 local support = require "support"
 
-local PYTHON = "/usr/bin/python3"
+local PYTHON = support.PYTHON
 local SCHEMAS = "api/response-schemas.json"
 
 local function read_json(path)

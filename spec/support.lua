@@ -137,6 +137,10 @@ function M.hostile()
   end
 end
 
+--- Debian's python3 (with python3-jsonschema) for tools/schemas.py, run
+-- without the ASan run's preloads (its own leaks are not ours to report).
+M.PYTHON = require("unipile.sandbox.sys").WITHOUT_SANITIZERS .. " /usr/bin/python3"
+
 function M.tmpname()
   return os.tmpname()
 end
