@@ -61,10 +61,10 @@ else
   echo "FAIL asan build"; failed=$((failed + 1))
 fi
 
-echo "== libFuzzer harnesses (fuzz/, tools/fuzz.sh: 40 s each)"
+echo "== libFuzzer harnesses (fuzz/, tools/fuzz.sh: 30 s each, FUZZ_SECONDS to change)"
 if command -v clang > /dev/null 2>&1; then
   for h in json_decode headers url; do
-    check "fuzz-$h" tools/fuzz.sh 40 "$h"
+    check "fuzz-$h" tools/fuzz.sh "${FUZZ_SECONDS:-30}" "$h"
     grep -a -E "^(FAIL )?fuzz $h" "$log/fuzz-$h.log" | sed 's/^/     /'
   done
 else
