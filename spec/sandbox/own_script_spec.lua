@@ -51,6 +51,15 @@ describe("bin/unipile-sandbox, a script of one's own", function()
       :format(LUA, LUA == "luajit" and "Lua 5.1 (LuaJIT)" or "Lua " .. LUA:match("%d+%.%d+"), copy, runtime, runtime), err)
   end)
 
+  it("examples/quickstart.lua on the sandbox says where it ran and what to try next", function()
+    local out, rc, err = away(quote(ROOT .. "/bin/unipile-sandbox"),
+      "run -- " .. LUA .. " " .. quote(ROOT .. "/examples/quickstart.lua"))
+    assert.are.equal(0, rc, err)
+    assert.truthy(out:find("\nThis ran against the local sandbox", 1, true), out)
+    assert.truthy(out:find("\nNext: write a script of your own and run it the same way:\n"
+      .. "  bin/unipile-sandbox run -- lua5.4 my_script.lua\n", 1, true), out)
+  end)
+
   describe("a --port that is taken", function()
     local server, port
     setup(function()
