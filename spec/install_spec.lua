@@ -4,8 +4,9 @@
 -- unipile-sandbox started with no LUA_PATH and with another Lua's
 -- LUA_CPATH in the environment (a 5.4 cjson.so first: the sandbox's nginx,
 -- LuaJIT, must not inherit it), and a script of the user's that requires
--- unipile and lists the accounts. One build per run of this file (the C
--- core: a few seconds).
+-- unipile and lists the accounts. LuaRocks is told, as the README says,
+-- that Debian provides lua-cjson and luasocket (no "Missing dependencies").
+-- One build of the C core per run of this file: about 5 s in all.
 local shell = require "support.shell"
 local sys = require "unipile.sandbox.sys"
 local quote = sys.quote
@@ -59,11 +60,27 @@ describe("luarocks make into a tree of its own (" .. LUA .. ", --lua-version " .
     shell.remove(AWAY)
   end)
 
+  -- the README's `luarocks config rocks_provided...`, in a HOME of its own
+  local function provided(home)
+    for _, rock in ipairs({ "lua-cjson 2.1.0-1", "luasocket 3.1.0-1" }) do
+      local name, version = rock:match("(%S+) (%S+)")
+      local out, rc = shell.run(shell.clean("HOME=" .. quote(home) .. " luarocks --lua-version " .. V
+        .. " config rocks_provided." .. name .. " " .. version) .. " 2>&1")
+      assert(rc == 0, out)
+    end
+  end
+
   for _, rockspec in ipairs({ "unipile-scm-1.rockspec", "unipile-sandbox-scm-1.rockspec" }) do
-    it("installs " .. rockspec, function()
-      local out, rc = shell.run(shell.clean("luarocks --lua-version " .. V .. " make --deps-mode=none --tree "
-        .. quote(TREE) .. " " .. rockspec .. " " .. INCDIR) .. " 2>&1")
+    it("installs " .. rockspec .. ", no \"Missing dependencies\" once told what Debian provides", function()
+      local home = AWAY .. "/home"
+      if not shell.exists(home) then
+        sys.execute("mkdir -p " .. quote(home .. "/.luarocks"))
+        provided(home)
+      end
+      local out, rc = shell.run(shell.clean("HOME=" .. quote(home) .. " luarocks --lua-version " .. V
+        .. " make --deps-mode=none --tree " .. quote(TREE) .. " " .. rockspec .. " " .. INCDIR) .. " 2>&1")
       assert.are.equal(0, rc, out)
+      assert.is_nil(out:find("Missing dependencies", 1, true), out)
     end)
   end
 
