@@ -1,18 +1,22 @@
 # Thin wrapper: the work is in tools/*.sh and CMakeLists.txt.
-#   make demo   install what is missing, build, run examples/quickstart.lua on the sandbox
-#   make test   install, build, run the whole suite; ends with "N passed, N failed"
+#   make demo   install what the demo needs, build, run examples/quickstart.lua on the sandbox
+#   make test   install what the suite needs too, build, run it; ends with "N passed, N failed"
 #   make bench  the benchmarks and the race of bench/README.md (rewrites its results table)
 LUA ?= lua5.4
 LUA_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"
 
-.PHONY: all deps build test demo docs bench lint clean
+.PHONY: all deps deps-demo build test demo docs bench lint clean
 
 all: build
 
+# every package (tools/deps.sh test); deps-demo: those of build and demo only
 deps:
-	@tools/deps.sh
+	@tools/deps.sh test
 
-build: deps
+deps-demo:
+	@tools/deps.sh demo
+
+build: deps-demo
 	@tools/build.sh $(LUA) >/dev/null
 
 test: deps

@@ -1,8 +1,10 @@
 -- Quickstart: list accounts, walk every chat, send a message with an
 -- attachment, read it back and download the attachment.
 --
---   UNIPILE_DSN=https://api1.unipile.com:13111 UNIPILE_API_KEY=... lua examples/quickstart.lua
---   (or against the sandbox: bin/unipile-sandbox run -- lua examples/quickstart.lua)
+--   bin/unipile-sandbox run -- lua5.4 examples/quickstart.lua   (against the local sandbox, from a checkout:
+--                                          run sets LUA_PATH/LUA_CPATH for lua/ and build/lua5.4/)
+--   UNIPILE_DSN=https://api1.unipile.com:13111 UNIPILE_API_KEY=... \
+--   LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/lua5.4/?.so;;" lua5.4 examples/quickstart.lua
 local unipile = require "unipile"
 
 local client = unipile.new()   -- reads UNIPILE_DSN and UNIPILE_API_KEY
@@ -53,3 +55,14 @@ assert(bytes == report, "downloaded bytes differ from the sent ones")
 print(("summary: %d accounts, %d chats, message %s sent and read back, attachment %d bytes downloaded intact")
   :format(#accounts.items, chats, sent.message_id, #bytes))
 client:close()
+
+-- Where this ran, and what to try next.
+local prefix = os.getenv("UNIPILE_SANDBOX_PREFIX")
+if prefix and prefix ~= "" then
+  print("\nThis ran against the local sandbox (an offline fake of the API, " .. os.getenv("UNIPILE_DSN")
+    .. "): nothing left this machine.")
+  print([[Next: write a script of your own and run it the same way:
+  bin/unipile-sandbox run -- lua5.4 my_script.lua
+To keep a sandbox running between runs, or to run on your Unipile account,
+see the README's "Your own script".]])
+end

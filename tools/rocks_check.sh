@@ -6,8 +6,9 @@
 #  2. with unipile-sandbox-scm-1.rockspec too, the tree holds every
 #     lua/unipile/**/*.lua of the checkout, and `require "unipile"`,
 #     "unipile.core" and "unipile.sandbox" resolve inside the tree;
-#  3. the installed unipile-sandbox runs a sandbox from the tree that the
-#     installed SDK talks to.
+#  3. the installed unipile-sandbox, run from the tree with no LUA_PATH nor
+#     LUA_CPATH, runs a sandbox from the tree that the installed SDK talks
+#     to (`run` gives the interpreter the tree's paths).
 set -eu
 cd "$(dirname "$0")/.."
 rt=${1:-lua5.4}
@@ -56,12 +57,12 @@ resolves unipile unipile.core unipile.sandbox unipile.sandbox.launcher unipile.s
 in_tree "$rt" -e 'print("installed unipile", require("unipile").VERSION, require("unipile.core").version().curl)'
 
 echo "== the installed unipile-sandbox, the installed SDK"
-ROCK_LMOD=$lmod in_tree "$tree/bin/unipile-sandbox" run -- "$rt" -e '
+(cd "$tree" && env -u LUA_PATH -u LUA_CPATH ROCK_LMOD="$lmod" "$tree/bin/unipile-sandbox" run -- "$rt" -e '
   local tree = os.getenv("ROCK_LMOD")
   local conf = io.open(os.getenv("UNIPILE_SANDBOX_PREFIX") .. "/nginx.conf"):read("*a")
   assert(conf:find("lua_package_path \"" .. tree, 1, true), "nginx does not load the sandbox from the tree")
   local client = require("unipile").new { dsn = os.getenv("UNIPILE_DSN"), api_key = os.getenv("UNIPILE_API_KEY") }
   local n = #client.accounts:list().items
   assert(n > 0, "no accounts")
-  print("the installed sandbox answered " .. n .. " accounts")'
+  print("the installed sandbox answered " .. n .. " accounts")')
 echo "rocks_check ($rt): ok"

@@ -140,7 +140,8 @@ describe("sandbox control", function()
 
     it("busy port: clear error", function()
       ok, err = pcall(sandbox.start, { port = sb.port })
-      assert.truthy(not ok and tostring(err):find("Address already in use"), err)
+      assert.are.same({ false, "unipile.sandbox: port " .. sb.port
+        .. " on 127.0.0.1 is in use: pick another port, or none for a free one" }, { ok, tostring(err) })
     end)
 
     it("stopped and removed", function()

@@ -66,7 +66,9 @@ function M.main_lines()
 end
 
 -- The Lua search path nginx gets: the sandbox's tree, then the SDK's
--- (unipile.operations) when the two rocks live in different trees.
+-- (unipile.operations) when the two rocks live in different trees, then
+-- LuaJIT's own default (";;": run_nginx clears LUA_PATH and LUA_CPATH, so
+-- the caller's paths, maybe of another Lua, never reach nginx).
 local function lua_package_path(lua)
   local dirs = { lua }
   local registry = package.searchpath and package.searchpath("unipile.operations", package.path)
@@ -105,6 +107,7 @@ http {
   gzip_types application/json;
   gzip_min_length 256;
   lua_package_path "%s";
+  lua_package_cpath ";;";  # LuaJIT's default: the system's lua-cjson for 5.1
   init_by_lua_block { require("unipile.sandbox.server").init() }
   server {
     listen 127.0.0.1:%d;
@@ -132,12 +135,16 @@ function M.new_prefix(name)
   return prefix
 end
 
+-- The caller's Lua search paths, cleared for nginx: ngx_lua's LuaJIT
+-- would read them, and a Lua 5.4 LUA_CPATH loads a cjson.so it cannot link.
+local WITHOUT_LUA_PATHS = "-u LUA_PATH -u LUA_CPATH"
+
 --- Run `nginx` on `prefix`/nginx.conf (a daemon: returns once it has
 -- started or failed), with `env` (a list of NAME=value words) added to its
--- environment and sanitizer preloads taken out. Its output goes to
--- logs/startup.log. → ok
+-- environment, the caller's LUA_PATH, LUA_CPATH and sanitizer preloads
+-- taken out. Its output goes to logs/startup.log. → ok
 function M.run_nginx(nginx, prefix, env)
-  local words = { sys.WITHOUT_SANITIZERS }
+  local words = { sys.WITHOUT_SANITIZERS, WITHOUT_LUA_PATHS }
   for _, w in ipairs(env or {}) do words[#words + 1] = sys.quote(w) end
   for _, w in ipairs({ sys.quote(nginx), "-p", sys.quote(prefix .. "/"), "-c", sys.quote(prefix .. "/nginx.conf"),
     "-e", sys.quote(prefix .. "/logs/error.log"), ">" .. sys.quote(prefix .. "/logs/startup.log") .. " 2>&1" }) do
@@ -178,14 +185,33 @@ function M.abort(run, what, level)
   error("unipile.sandbox: " .. what .. " (nginx " .. run.nginx .. ", port " .. run.port .. ")\n" .. log, level)
 end
 
+local function port_in_use(port)
+  return "unipile.sandbox: port " .. port .. " on 127.0.0.1 is in use: pick another port, or none for a free one"
+end
+
+--- Raise one line, blaming the function `level` levels up, when `port` of
+-- 127.0.0.1 is taken (nginx itself would retry the bind for 2.5 s and log
+-- each failure).
+function M.check_port(port, level)
+  local socket = require "socket"
+  local s = socket.bind("127.0.0.1", port)
+  if not s then error(port_in_use(port), (level or 1) + 1) end
+  s:close()
+end
+
 --- Write the configuration and start nginx on `port` (default: a free
 -- one). → `{nginx, port, prefix}`; raises with nginx's logs when it does
 -- not start, blaming the function `level` levels up (1: launch's caller).
 function M.launch(port, level)
   local nginx = M.find_nginx()
+  if port then M.check_port(port, (level or 1) + 1) end
   local run = { nginx = nginx, port = port or sys.free_port(), prefix = M.new_prefix("unipile-sandbox") }
   sys.write_file(run.prefix .. "/nginx.conf", M.nginx_conf(run.prefix, run.port, lua_dir()))
   if not M.run_nginx(nginx, run.prefix) then
+    if M.logs(run.prefix):find("Address already in use", 1, true) then -- taken since check_port
+      pcall(M.stop_prefix, run.prefix)
+      error(port_in_use(run.port), (level or 1) + 1)
+    end
     M.abort(run, "nginx failed to start" .. (#modules() == 0 and sys.readable("/usr/sbin/nginx")
       and " (ngx_http_lua_module not found: install libnginx-mod-http-lua)" or ""), (level or 1) + 2)
   end
