@@ -2,15 +2,33 @@
 -- spacing, and skip anyone already invited.
 --
 --   lua examples/linkedin_outreach.lua ["keywords"] [daily_cap]
---   OUTREACH_SPACING_MS=30000-90000 (default; the sandbox run uses less)
+--   OUTREACH_SPACING_MS=30000-90000: the spacing, in ms (default: that
+--   against the API, 200-800 against a local sandbox, where nobody is
+--   watching the account and a run should take seconds, not 20 minutes)
 local unipile = require "unipile"
 
 local client = unipile.new()
 local keywords = arg[1]   -- nil: everyone the search gives
 local cap = tonumber(arg[2]) or 20
-local lo, hi = (os.getenv("OUTREACH_SPACING_MS") or "30000-90000"):match("^(%d+)-(%d+)$")
+
+-- A local sandbox: started by bin/unipile-sandbox (its prefix in the
+-- environment), or any DSN on this machine.
+local dsn = os.getenv("UNIPILE_DSN") or ""
+local local_sandbox = os.getenv("UNIPILE_SANDBOX_PREFIX") ~= nil
+  or dsn:match("^https?://127%.0%.0%.1[:/]") ~= nil or dsn:match("^https?://localhost[:/]") ~= nil
+local spacing = os.getenv("OUTREACH_SPACING_MS") or (local_sandbox and "200-800" or "30000-90000")
+local lo, hi = spacing:match("^(%d+)-(%d+)$")
 lo, hi = tonumber(lo), tonumber(hi)
+if not lo or lo > hi then
+  io.stderr:write("outreach: OUTREACH_SPACING_MS must be LOW-HIGH in ms (e.g. 30000-90000), not " .. spacing .. "\n")
+  os.exit(2)
+end
 math.randomseed(os.time())
+
+local function stop(message)
+  io.stderr:write("outreach: " .. message .. "\n")
+  os.exit(1)
+end
 
 -- The first LinkedIn account of this key that is connected (an account
 -- still waiting on a checkpoint has its sources CONNECTING).
@@ -24,7 +42,9 @@ local account
 for a in client.accounts:each() do
   if a.type == "LINKEDIN" and connected(a) then account = a break end
 end
-assert(account, "no connected LinkedIn account")
+if not account then stop("no connected LinkedIn account on this key: connect one first (accounts:connect)") end
+print(("outreach: account %s (%s), cap %d, %d-%d ms between invitations%s")
+  :format(account.id, account.name or "?", cap, lo, hi, local_sandbox and " (local sandbox)" or ""))
 
 -- Who has already been invited (pending invitations).
 local invited = {}
@@ -42,7 +62,11 @@ for person in client.linkedin:each_search({ account_id = account.id, api = "clas
     skipped = skipped + 1                                       -- invited before, or already connected
   else
     if sent + refused >= cap then break end
-    if sent + refused > 0 then client:sleep(math.random(lo, hi)) end   -- random spacing between invitations
+    if sent + refused > 0 then                                -- random spacing between invitations
+      local wait = math.random(lo, hi)
+      if wait >= 1000 then print(("  waiting %.0f s"):format(wait / 1000)) end
+      client:sleep(wait)
+    end
     local ok, err = pcall(client.users.send_invitation, client.users, {
       account_id = account.id, provider_id = id,
       message = ("Hi %s, I'd be glad to connect."):format(person.first_name or person.name or ""),
@@ -50,6 +74,7 @@ for person in client.linkedin:each_search({ account_id = account.id, api = "clas
     if ok then
       invited[id] = true
       sent = sent + 1
+      print(("  invited %s (%d/%d)"):format(person.name or id, sent, cap))
     elseif unipile.is_error(err, "http") and err.status == 422 then
       refused = refused + 1                                     -- e.g. invited recently: the API says no
       print("  not invited: " .. (err.detail or err.title or tostring(err.type)))
@@ -60,4 +85,7 @@ for person in client.linkedin:each_search({ account_id = account.id, api = "clas
 end
 print(("outreach: %d people seen, %d invited (cap %d), %d skipped (already invited or connected), %d refused")
   :format(seen, sent, cap, skipped, refused))
-assert(sent > 0, "nobody invited")
+if sent == 0 then
+  print(seen == 0 and "outreach: nobody to invite: the search found no one" .. (keywords and " for " .. keywords or "")
+    or "outreach: nobody to invite: everyone found was already invited, connected or refused")
+end

@@ -153,6 +153,22 @@ describe("examples/openresty (nginx + ngx_lua worker threads)", function()
     end
   end)
 
+  it("answers an empty page with an empty JSON array, not an object", function()
+    local port, stop = start_example(sb)
+    finally(stop)
+    local chat = support.state().chats[1]
+    for _, case in ipairs {
+      { "/chats?limit=5", "^/api/v1/chats$", "ChatList" },
+      { "/chats/" .. chat .. "/messages?limit=5", "^/api/v1/chats/[^/]+/messages$", "MessageList" },
+    } do
+      sb:fault { path = case[2], body = '{"object":"' .. case[3] .. '","items":[],"cursor":null}' }
+      local status, body = get(port, case[1])
+      assert.are.equal(200, status, body)
+      assert.matches('"items":[]', body, 1, true)
+      assert.are.equal(0, #cjson.decode(body).items)
+    end
+  end)
+
   it("runs calls side by side in the thread pool, reuses connections, maps API errors", function()
     local port, stop = start_example(sb)
     finally(stop)

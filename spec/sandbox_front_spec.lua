@@ -25,7 +25,7 @@ describe("unipile.sandbox front", function()
 
   local handle_methods = { "call", "reset", "state", "requests", "last_request", "clear_requests", "fault",
     "faults", "clear_faults", "examples", "deliveries", "clear_deliveries", "hook_url", "hooks",
-    "inbound_message", "inbound_email", "account_status", "env" }
+    "inbound_message", "inbound_email", "account_status", "scan", "validate", "env" }
 
   it("starts a handle with the control client's methods, stops it once", function()
     local sb = sandbox.start { seed = 3 }

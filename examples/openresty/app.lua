@@ -81,6 +81,16 @@ local function plain_error(err)
   }
 end
 
+-- A page as JSON text. An empty list must read `[]`, but cjson writes an
+-- empty table as `{}`, and Debian's cjson 2.1.0 has neither
+-- `cjson.empty_array` nor `array_mt`: a marker takes the list's place.
+local function encode_page(page)
+  local json = require("unipile").json
+  if next(page.items) ~= nil then return json.encode(page) end
+  page.items = false
+  return (json.encode(page):gsub('"items":false', '"items":[]', 1))
+end
+
 --- Run job `name` with `args`. Called through ngx.run_worker_thread; returns
 -- `true, json_text` or `false, error_fields`.
 function M.run_job(name, args)
@@ -88,7 +98,7 @@ function M.run_job(name, args)
   if not job then return false, plain_error("unknown job " .. tostring(name)) end
   local ok, result = pcall(job, args or {})
   if not ok then return false, plain_error(result) end
-  return true, require("unipile").json.encode(result)
+  return true, encode_page(result)
 end
 
 ---------------------------------------------------------------------------

@@ -15,7 +15,10 @@
 --   the option: `max_body_bytes`, `max_bytes`, `headers`; `err.cap` its value).
 --
 -- Errors carry the method and path, never the API key, and `tostring(err)`
--- gives one readable line.
+-- gives one readable line. `err.at` is the caller's place ("script.lua:12"):
+-- the innermost stack frame outside the SDK's own files when the error was
+-- made, so that an uncaught error names the line that made the call even
+-- where the interpreter prints no traceback for error objects (Lua 5.2+).
 -- @module unipile.errors
 
 local M = {}
@@ -43,13 +46,49 @@ function Error:__tostring()
   if self.method and self.path then where[#where + 1] = self.method .. " " .. self.path end
   if self.attempts then where[#where + 1] = "after " .. plural(self.attempts, "attempt") end
   if #where > 0 then line = line .. " (" .. table.concat(where, ", ") .. ")" end
+  if self.at then line = line .. " at " .. self.at end
   return line
 end
 
---- Make an error object. `fields.kind` is required.
+-- The directory of the SDK's files as stack frames name it ("lua/unipile/"
+-- from a checkout, ".../share/lua/5.4/unipile/" once installed): every
+-- module of the SDK is loaded from the same place as this one.
+local OWN = debug.getinfo(1, "S").source:match("^@(.*[/\\])[^/\\]+$")
+
+local function own(source)
+  return source:sub(1, 1) == "@" and source:sub(2, #OWN + 1) == OWN
+end
+
+-- "file:line" of the innermost Lua frame outside the SDK, or nil (none, or
+-- the SDK was not loaded from files).
+local function caller()
+  if not OWN then return nil end
+  local level = 3
+  while true do
+    local info = debug.getinfo(level, "Sl")
+    if not info then return nil end
+    if info.what ~= "C" and info.currentline > 0 and not own(info.source) then
+      local file = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+      return file .. ":" .. info.currentline
+    end
+    level = level + 1
+  end
+end
+
+--- Make an error object. `fields.kind` is required; `fields.at` is filled
+-- with the caller's place when not given.
 function M.new(fields)
   assert(fields.kind, "error kind required")
+  fields.at = fields.at or caller()
   return setmetatable(fields, Error)
+end
+
+--- Raise `err` (error() at level 0). An SDK error made where no frame
+-- outside the SDK was on the stack (in a prefetching coroutine) gets the
+-- place of the caller it is raised to.
+function M.raise(err)
+  if getmetatable(err) == Error and not err.at then err.at = caller() end
+  error(err, 0)
 end
 
 --- True when `v` is an SDK error (optionally of the given kind).

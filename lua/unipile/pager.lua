@@ -158,7 +158,7 @@ function M.pages(start, params, info)
       local page = pending:wait()
       pending = nil
       local items, next_cursor = M.read(page, info.where, info.op)
-      if not items then error(next_cursor, 0) end
+      if not items then errors.raise(next_cursor) end
       if max_items and count + #items >= max_items then
         page, items = take(page, items, max_items - count, info.op)
         next_cursor = nil

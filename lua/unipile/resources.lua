@@ -40,7 +40,7 @@ end
 -- `owner` promises: a safe resource (or an object made from one) returns
 -- `nil, err` as is, a raising one raises `err`.
 function M.deliver(owner, value, err, ...)
-  if value == nil and errors.is(err) and not owner.safe then error(err, 0) end
+  if value == nil and errors.is(err) and not owner.safe then errors.raise(err) end
   return value, err, ...
 end
 

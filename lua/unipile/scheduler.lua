@@ -188,7 +188,7 @@ end
 --- Wait for a task and return its results; raise its error.
 function Task:join()
   await_task(self, "join()")
-  if not self.ok then error(self.error, 0) end
+  if not self.ok then errors.raise(self.error) end
   return unpack(self.results, 1, self.results.n)
 end
 
@@ -241,7 +241,7 @@ function M.wrap(fn)
   local co = coroutine.create(fn)
   passthrough[co] = true
   local function pass(r)
-    if not r[1] then error(r[2], 0) end
+    if not r[1] then errors.raise(r[2]) end
     if coroutine.status(co) ~= "dead" and r[2] == WAIT then
       return pass(pack(coroutine.resume(co, coroutine.yield(unpack(r, 2, r.n)))))
     end
@@ -257,7 +257,7 @@ function M.run(fn, ...)
   local s = M.new()
   local main = s:spawn(fn, ...)
   s:loop()
-  if not main.ok then error(main.error, 0) end
+  if not main.ok then errors.raise(main.error) end
   return unpack(main.results, 1, main.results.n)
 end
 

@@ -23,7 +23,7 @@ function Pending:wait()
   if not self.response then
     scheduler.await(self.client.multi, self.transfer)
     local res, err = response.read(self.transfer:result(), self.request)
-    if not res then error(err, 0) end
+    if not res then errors.raise(err) end
     self.response = res
   end
   if self.request.body_only then return self.response.body end

@@ -16,6 +16,11 @@ local M = {}
 --- GET /accounts/{id} polls that validate an IN_APP_VALIDATION checkpoint.
 M.IN_APP_POLLS = 3
 
+--- Set by each reset: `auto_scan_ms` (nil: never) scans a QRCODE
+-- checkpoint that long after it was shown, as the user's phone would, so
+-- a client that waits for the connection needs no control call.
+M.config = { auto_scan_ms = nil }
+
 local function given(v) return v ~= nil and v ~= "" and v ~= null end
 
 -- provider → function(fields) → checkpoint type, or nil (connected at
@@ -62,6 +67,7 @@ function M.answer(obj) return reply.ok(obj, M.CHECKPOINT_STATUS) end
 -- checkpoint `kind`: `{object = "Checkpoint", account_id, checkpoint}`.
 function M.begin(account, kind, intent)
   local cp = state.checkpoint(account, kind, intent)
+  if kind == "QRCODE" then M.scan_later(account.id, state.account_data(account.id).checkpoint) end
   return M.answer({ object = "Checkpoint", account_id = account.id, checkpoint = cp })
 end
 
@@ -79,6 +85,19 @@ function M.finish(account, intent, object)
   delivery.account_status(account, reconnect and "RECONNECTED" or "CREATION_SUCCESS")
   return reply.ok({ object = object or (reconnect and "AccountReconnected" or "AccountCreated"), account_id = account.id },
     201)
+end
+
+--- Scan QRCODE checkpoint `cp` of `account_id` after `auto_scan_ms`
+-- (if set), unless it ended (solved, reset) by then.
+function M.scan_later(account_id, cp)
+  local ms = M.config.auto_scan_ms
+  if not ms then return end
+  local ok, err = ngx.timer.at(ms / 1000, function(premature)
+    if premature then return end
+    local account = state.get().accounts[account_id]
+    if account and state.account_data(account_id).checkpoint == cp then M.finish(account) end
+  end)
+  if not ok then ngx.log(ngx.ERR, "auto scan timer: ", err) end
 end
 
 --- A GET of the account: counts polls of an IN_APP_VALIDATION checkpoint.

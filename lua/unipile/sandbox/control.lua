@@ -36,6 +36,7 @@ local function state_answer()
   local s = state.summary()
   s.api_key, s.latency_ms = M.config.api_key, M.config.latency_ms
   s.webhook_retry_ms, s.webhook_timeout_ms = delivery.config.retry_ms, delivery.config.timeout_ms
+  s.auto_scan_ms = connect.config.auto_scan_ms
   return reply.ok(s)
 end
 
@@ -64,7 +65,7 @@ route("POST", "reset", function(rec)
   if body.api_key ~= nil and (type(body.api_key) ~= "string" or body.api_key == "") then
     return reply.invalid("api_key", "must be a non-empty string")
   end
-  for _, name in ipairs({ "latency_ms", "webhook_retry_ms", "webhook_timeout_ms" }) do
+  for _, name in ipairs({ "latency_ms", "webhook_retry_ms", "webhook_timeout_ms", "auto_scan_ms" }) do
     local err = number_opt(body, name)
     if err then return err end
   end
@@ -73,6 +74,7 @@ route("POST", "reset", function(rec)
   if not ok then return reply.error(400, "invalid_parameters", (tostring(err):gsub("^.-:%d+: ", ""))) end
   M.config.api_key = body.api_key or M.config.api_key
   M.config.latency_ms = body.latency_ms
+  connect.config.auto_scan_ms = body.auto_scan_ms
   delivery.reset({ retry_ms = body.webhook_retry_ms, timeout_ms = body.webhook_timeout_ms })
   records, hooks, hook_hits = {}, {}, {}
   faults.clear()

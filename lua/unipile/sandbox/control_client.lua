@@ -59,7 +59,8 @@ function Client:call(method, path, body)
 end
 
 --- Rebuild the data set (`{seed=, size=, api_key=, latency_ms=,
--- webhook_retry_ms=, webhook_timeout_ms=}`); clears requests, faults,
+-- webhook_retry_ms=, webhook_timeout_ms=, auto_scan_ms=}`; `auto_scan_ms`:
+-- QR codes are scanned that long after they are shown); clears requests, faults,
 -- deliveries and received hooks. Returns the new state.
 function Client:reset(opts)
   local s = self:call("POST", "/_sandbox/reset", opts or {})
@@ -132,6 +133,14 @@ function Client:inbound_email(t) return self:call("POST", "/_sandbox/inbound/ema
 function Client:account_status(id, message)
   return self:call("POST", "/_sandbox/accounts/" .. id .. "/status", { message = message })
 end
+
+--- Scan the QR code of account `id`'s QRCODE checkpoint, as the user's
+-- phone would: the account connects (webhook CREATION_SUCCESS or
+-- RECONNECTED) and a `wait` on the checkpoint returns it.
+function Client:scan(id) return self:call("POST", "/_sandbox/accounts/" .. id .. "/scan") end
+
+--- Approve account `id`'s IN_APP_VALIDATION checkpoint in the "app".
+function Client:validate(id) return self:call("POST", "/_sandbox/accounts/" .. id .. "/validate") end
 
 --- Environment of a process using this sandbox.
 function Client:env()

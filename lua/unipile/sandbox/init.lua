@@ -43,7 +43,8 @@ end
 --- Start a sandbox. opts (all optional): `port` (default: a free one),
 -- `api_key` (default: random), `seed` (1), `size` (see state.lua),
 -- `latency_ms` (added to every API request), `webhook_retry_ms` (base
--- delay of webhook retries, 1000), `webhook_timeout_ms` (30000), `timeout`
+-- delay of webhook retries, 1000), `webhook_timeout_ms` (30000), `auto_scan_ms`
+-- (QR codes scanned that long after they are shown; never by default), `timeout`
 -- (s to wait for nginx, 5), `keep` (true: never stopped by garbage collection).
 function M.start(opts)
   opts = opts or {}
@@ -57,7 +58,8 @@ function M.start(opts)
   if not control_client.wait_ready(sb, opts.timeout or 5) then fail("the sandbox did not answer /_sandbox/health in time") end
   local rok, rerr = pcall(sb.reset, sb, { seed = opts.seed or 1, size = opts.size,
     api_key = opts.api_key or random_key(), latency_ms = opts.latency_ms,
-    webhook_retry_ms = opts.webhook_retry_ms, webhook_timeout_ms = opts.webhook_timeout_ms })
+    webhook_retry_ms = opts.webhook_retry_ms, webhook_timeout_ms = opts.webhook_timeout_ms,
+    auto_scan_ms = opts.auto_scan_ms })
   if not rok then fail("reset failed: " .. tostring(rerr)) end
   if sb.owned and newproxy then -- Lua 5.1/LuaJIT: tables have no __gc, a proxy does
     sb._gc = newproxy(true)
