@@ -145,6 +145,23 @@ describe("sandbox hardening", function()
       end)
     end
 
+    -- found by the fuzz spec: a number as a recipient's display_name was
+    -- stored, and listContacts then raised on it for every later caller
+    for _, field in ipairs { "to", "from" } do
+      it("sendMail with a number as " .. field .. "'s display_name → 400, contacts still answer", function()
+        local c = support.client { retries = 0 }
+        local params = {}
+        for k, v in pairs(examples.MailsController_sendMail) do params[k] = v end
+        local who = { display_name = 5, identifier = "x@example.com" }
+        params[field] = field == "from" and who or { who } -- from is one attendee, to a list
+        local _, err = c.safe.emails:send(params)
+        assert.are.equal(400, err and err.status, tostring(err))
+        assert.matches("'" .. field .. "'", err.detail, 1, true)
+        local contacts = c.emails:list_contacts { account_id = params.account_id }
+        assert.are.equal("EmailContactList", contacts.object)
+      end)
+    end
+
     it("inbound message with a non-string text → 400", function()
       local chat = sb:state().chats[1].id
       local status, headers, body = control(sb, "POST", "/_sandbox/inbound/message", { chat_id = chat, text = { 1 } })

@@ -213,6 +213,9 @@ local function recipients(v, name, required)
     if type(a) ~= "table" or type(a.identifier) ~= "string" or not a.identifier:find("@", 1, true) then
       return nil, reply.invalid(name, "every recipient needs an email address in `identifier`")
     end
+    if a.display_name ~= nil and a.display_name ~= null and type(a.display_name) ~= "string" then
+      return nil, reply.invalid(name, "a recipient's `display_name` must be a string")
+    end
     out[#out + 1] = mail.attendee(a.display_name, a.identifier)
   end
   if required and #out == 0 then return nil, reply.invalid(name, "needs at least one recipient") end
@@ -227,7 +230,11 @@ local function compose(ctx, account, role)
   local bcc, e3 = recipients(f.bcc, "bcc")
   if e1 or e2 or e3 then return nil, e1 or e2 or e3 end
   local from = mail.attendee(account.name, mail.address(account))
-  if type(f.from) == "table" and f.from.identifier then from = mail.attendee(f.from.display_name, f.from.identifier) end
+  if type(f.from) == "table" and f.from.identifier then
+    local sender, err = recipients(f.from, "from", true)
+    if err then return nil, err end
+    from = sender[1]
+  end
   local headers = {}
   if f.custom_headers ~= nil then
     if type(f.custom_headers) ~= "table" then return nil, reply.invalid("custom_headers", "must be an array of {name, value}") end
