@@ -61,9 +61,24 @@ describe("the error-types table", function()
   end)
 
   local yaml = os.getenv("UNIPILE_SHARED_OPENAPI") or "../shared/api/openapi-v1.yaml"
-  local named = error_types.from_text(yaml)
-  it("lists every error type the OpenAPI document names" .. (named and "" or " (no " .. yaml .. ": skipped)"), function()
-    if not named then return end
+  local in_yaml = error_types.from_text(yaml)
+  it("lists every error type the OpenAPI document names" .. (in_yaml and "" or " (no " .. yaml .. ": skipped)"), function()
+    if not in_yaml then return end
+    assert.are.same({}, sorted_missing(in_yaml, function(n) return by_type[n] end))
+  end)
+
+  local notes_path = os.getenv("UNIPILE_SHARED_NOTES") or "../shared/api/NOTES.md"
+  local notes = io.open(notes_path, "rb")
+  it("lists every error type of NOTES.md" .. (notes and "" or " (no " .. notes_path .. ": skipped)"), function()
+    if not notes then return end
+    local text = notes:read("*a")
+    notes:close()
+    local named = {}
+    for name in text:gmatch("errors/([%w_]+)") do named["errors/" .. name] = true end
+    -- "Statuses in oas (type examples): 400 invalid_parameters, ...": the names of the error envelope's list
+    local list = assert(text:match("Statuses in oas(.-)node%-sdk"), "NOTES.md: no list of error types")
+    for name in list:gmatch("%l[%l_]*_[%l_]+") do named["errors/" .. name] = true end
+    assert.is_true(named["errors/service_unavailable"] and named["errors/limit_exceeded"] or false)
     assert.are.same({}, sorted_missing(named, function(n) return by_type[n] end))
   end)
 
