@@ -108,6 +108,41 @@ describe("the error-types table", function()
   end)
 end)
 
+describe("the documentation of error actions", function()
+  it("README: each type it names under an action has that action", function()
+    local readme = slurp("README.md")
+    local para = assert(readme:match("Every error also says what to do about it%.(.-)\n\n"), "README: no error actions")
+    local named = 0
+    -- "`skip` (this recipient ...: `errors/a`, `errors/b`, ...)": up to the next action word
+    for action, text in para:gmatch("`(%l+)`%s*(%b())") do
+      if RETRYABLE[action] ~= nil then
+        for name in text:gmatch("`(errors/[%w_]+)`") do
+          named = named + 1
+          assert.are.equal(action, by_type[name] and by_type[name].action, name)
+        end
+      end
+    end
+    assert.is_true(named >= 8, "README: the types named under each action were not found")
+  end)
+
+  it("the reference lists every type under its action (tools/gen_docs.lua)", function()
+    local dir = support.tmpname()
+    os.remove(dir)   -- os.tmpname made a file: the name becomes a directory
+    assert(os.execute("mkdir " .. dir))
+    local saved_arg, saved_print, saved_path = _G.arg, _G.print, package.path
+    _G.arg, _G.print = { dir }, function() end
+    local ok, err = pcall(dofile, "tools/gen_docs.lua")
+    _G.arg, _G.print, package.path = saved_arg, saved_print, saved_path
+    assert(ok, err)
+    local page = slurp(dir .. "/error_actions.lua")
+    os.execute("rm -rf " .. dir)
+    for _, r in ipairs(rows) do
+      local section = assert(page:match("%*%*" .. r.action .. "%*%*(.-)\n"), r.action)
+      assert.is_truthy(section:find("`" .. r.type .. "`", 1, true), r.type .. " not under " .. r.action)
+    end
+  end)
+end)
+
 describe("error actions over HTTP", function()
   local sb, client
   before_each(function()

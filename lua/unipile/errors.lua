@@ -96,12 +96,12 @@ end
 -- The action of an error by its kind, when no type or status says more.
 -- A `decode` error is a 2xx we could not read (cut, damaged): the same
 -- call may read well; a `limit` is the caller's own cap, hit again.
-local KIND_ACTIONS = { usage = "fix", network = "retry", timeout = "retry", decode = "retry", limit = "fix",
-  http = "fix" }
+-- (Public for the reference, tools/gen_docs.lua: not to be changed.)
+M.KIND_ACTIONS = { usage = "fix", network = "retry", timeout = "retry", decode = "retry", limit = "fix" }
 
 -- The action of an `http` error whose type the table does not know, by
--- status: the class of the answer, then the statuses that say more.
-local STATUS_ACTIONS = { [401] = "stop", [403] = "stop", [404] = "skip", [408] = "retry", [409] = "skip",
+-- status: these statuses, else retry for a 5xx and fix for the rest.
+M.STATUS_ACTIONS = { [401] = "stop", [403] = "stop", [404] = "skip", [408] = "retry", [409] = "skip",
   [422] = "skip", [425] = "wait", [429] = "wait" }
 
 local RETRYABLE = { retry = true, wait = true }
@@ -113,10 +113,10 @@ function M.action_of(fields)
     local known = type(fields.type) == "string" and TYPES[fields.type]
     if known then return known[1] end
     local status = tonumber(fields.status) or 0
-    if STATUS_ACTIONS[status] then return STATUS_ACTIONS[status] end
+    if M.STATUS_ACTIONS[status] then return M.STATUS_ACTIONS[status] end
     if status >= 500 then return "retry" end
   end
-  return KIND_ACTIONS[fields.kind] or "fix"
+  return M.KIND_ACTIONS[fields.kind] or "fix"
 end
 
 --- Make an error object. `fields.kind` is required; `fields.at` is filled
