@@ -421,4 +421,56 @@ for _, group in ipairs(registry.group_order) do
   end
   f:close()
 end
-print(("documented %d operations in %d groups"):format(documented, #registry.group_order))
+-- The page of error actions: what each action means, every type of
+-- api/error-types.tsv under its action, then the rules by status and by kind
+-- (the same tables unipile.errors applies).
+local ACTION_ORDER = {
+  { "retry", "try the same call again: the failure is transient (network, timeout, 5xx)" },
+  { "wait", "try again later: the API or the provider is throttling (`err.retry_after` when it said how long)" },
+  { "skip", "this recipient or item cannot be done: go on with the next one" },
+  { "stop", "the account cannot go on: stop using it until a human has looked (reconnect, subscription, ...)" },
+  { "fix", "the call is wrong: change it (a parameter, a cap, the address), retrying gives the same answer" },
+}
+
+local function sorted_pairs_text(t, fmt)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local out = {}
+  for _, k in ipairs(keys) do out[#out + 1] = fmt(k, t[k]) end
+  return table.concat(out, ", ")
+end
+
+local function write_error_actions()
+  local errors = require "unipile.errors"
+  local tsv = dofile("tools/tsv.lua")
+  local rows = assert(tsv.read("api/error-types.tsv"))
+  local f = assert(io.open(out_dir .. "/error_actions.lua", "w"))
+  f:write("--- What an error means: `err.action` and `err.retryable` of every error.\n",
+    "-- Every error object (`unipile.errors`) carries `action`, one of five words, and `retryable`,\n",
+    "-- true for `retry` and `wait`:\n--\n")
+  for _, a in ipairs(ACTION_ORDER) do f:write("-- * `", a[1], "`: ", a[2], ";\n") end
+  f:write("--\n-- An `http` error takes the action of its `type`, from the table below (",
+    #rows, " types: every `type` of the OpenAPI's error answers, those its descriptions name,",
+    " and the sandbox's own; `api/error-types.tsv`). A type not in the table takes the action",
+    " of its status: ", sorted_pairs_text(errors.STATUS_ACTIONS, function(k, v) return k .. " " .. v end),
+    "; any other 5xx retry, any other status fix. The other kinds take the action of their kind: ",
+    sorted_pairs_text(errors.KIND_ACTIONS, function(k, v) return "`" .. k .. "` " .. v end), ".\n--\n")
+  f:write("--     local _, err = client.safe.users:send_invitation { account_id = id, provider_id = who }\n",
+    "--     if err and err.action == \"skip\" then ... next recipient ...\n",
+    "--     elseif err and err.action == \"stop\" then ... this account is done for today ...\n",
+    "--     elseif err then error(err) end\n--\n")
+  for _, a in ipairs(ACTION_ORDER) do
+    local list = {}
+    for _, r in ipairs(rows) do
+      if r.action == a[1] then list[#list + 1] = "`" .. r.type .. "` (" .. r.statuses:gsub(",", ", ") .. ")" end
+    end
+    f:write("-- **", a[1], "** (", #list, "): ", table.concat(list, ", "), ".\n--\n")
+  end
+  f:write("-- @module error_actions\n")
+  f:close()
+  return #rows
+end
+
+local error_types = write_error_actions()
+print(("documented %d operations in %d groups, %d error types"):format(documented, #registry.group_order, error_types))

@@ -2,8 +2,9 @@
 -- Regenerates the SDK's tables from the repository's api/ directory:
 --   api/operations.tsv     → lua/unipile/operation_rows.lua (one row per operation)
 --   api/webhook_events.tsv → lua/unipile/webhook_events.lua (event → source)
+--   api/error-types.tsv    → lua/unipile/error_types.lua (type → action)
 -- Usage (from anywhere): lua tools/gen_operations.lua [--api DIR]
---   [--operations FILE] [--events FILE]; the defaults are this checkout's
+--   [--operations FILE] [--events FILE] [--errors FILE]; the defaults are this checkout's
 -- api/ and lua/unipile/. spec/operations_spec.lua runs it into temporary
 -- files and checks that the committed modules are exactly what it makes.
 -- Every fact about a row is a column of its TSV: nothing is kept here.
@@ -81,7 +82,31 @@ local EVENTS_HEAD = [[
 return {
 ]]
 
+local ERRORS_HEAD = [[
+-- What each error type of the API means to a caller: type → { action,
+-- statuses } (statuses: where the OpenAPI or the sandbox answers it).
+-- Generated from api/error-types.tsv by tools/gen_operations.lua: edit the
+-- TSV, not this file; unipile.errors applies it (errors.action_of).
+return {
+]]
+
+local ACTIONS = { retry = true, wait = true, skip = true, stop = true, fix = true }
+
 local M = {}
+
+--- The text of lua/unipile/error_types.lua from `api_dir`/error-types.tsv.
+function M.generate_errors(api_dir)
+  local path = api_dir .. "/error-types.tsv"
+  local rows, header = read(path)
+  require_columns(path, header, { "type", "statuses", "action", "source" })
+  local out = {}
+  for _, r in ipairs(rows) do
+    if not r.type:find("^errors/[%w_]+$") then error("gen_operations: " .. path .. ": bad type " .. r.type, 0) end
+    if not ACTIONS[r.action] then error("gen_operations: " .. path .. ": " .. r.type .. " has no action", 0) end
+    out[#out + 1] = "  [" .. q(r.type) .. "] = { " .. q(r.action) .. ", " .. q(r.statuses) .. " },"
+  end
+  return ERRORS_HEAD .. table.concat(out, "\n") .. "\n}\n"
+end
 
 --- The text of both generated modules from the TSVs in `api_dir`.
 function M.generate(api_dir)
@@ -108,16 +133,17 @@ end
 --- Write the generated modules; `args` as on the command line.
 function M.main(args)
   local opts = { ["--api"] = root .. "/api", ["--operations"] = root .. "/lua/unipile/operation_rows.lua",
-    ["--events"] = root .. "/lua/unipile/webhook_events.lua" }
+    ["--events"] = root .. "/lua/unipile/webhook_events.lua", ["--errors"] = root .. "/lua/unipile/error_types.lua" }
   for i = 1, #args, 2 do
     if opts[args[i]] == nil or args[i + 1] == nil then
-      error("usage: gen_operations.lua [--api DIR] [--operations FILE] [--events FILE]", 0)
+      error("usage: gen_operations.lua [--api DIR] [--operations FILE] [--events FILE] [--errors FILE]", 0)
     end
     opts[args[i]] = args[i + 1]
   end
   local operations, events = M.generate(opts["--api"])
   write(opts["--operations"], operations)
   write(opts["--events"], events)
+  write(opts["--errors"], M.generate_errors(opts["--api"]))
 end
 
 -- `loadfile(path)("--module")` (the spec) gets the module;

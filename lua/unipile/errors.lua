@@ -14,12 +14,30 @@
 -- * `limit`: an answer over one of the caller's caps (`err.limit` names
 --   the option: `max_body_bytes`, `max_bytes`, `headers`; `err.cap` its value).
 --
+-- Every error also says what a caller can do about it: `err.action` is
+-- one of
+--
+-- * `retry`: try the same call again (network, timeout, 5xx);
+-- * `wait`: try again later (429, `limit_exceeded`, provider throttling;
+--   `err.retry_after` when the server said how long);
+-- * `skip`: this recipient or item cannot be done, go on with the next
+--   (`already_invited_recently`, `invalid_recipient`, 404, ...);
+-- * `stop`: the account cannot go on (`disconnected_account`,
+--   `account_restricted`, `invalid_credentials`, ...);
+-- * `fix`: the call is wrong (usage, 400s, a cap of the caller's);
+--
+-- and `err.retryable` is true for `retry` and `wait`. An `http` error takes
+-- its action from its `type` (api/error-types.tsv, every type of the API),
+-- else from its status; the other kinds from their kind.
+--
 -- Errors carry the method and path, never the API key, and `tostring(err)`
 -- gives one readable line. `err.at` is the caller's place ("script.lua:12"):
 -- the innermost stack frame outside the SDK's own files when the error was
 -- made, so that an uncaught error names the line that made the call even
 -- where the interpreter prints no traceback for error objects (Lua 5.2+).
 -- @module unipile.errors
+
+local TYPES = require "unipile.error_types"
 
 local M = {}
 
@@ -75,11 +93,40 @@ local function caller()
   end
 end
 
+-- The action of an error by its kind, when no type or status says more.
+-- A `decode` error is a 2xx we could not read (cut, damaged): the same
+-- call may read well; a `limit` is the caller's own cap, hit again.
+-- (Public for the reference, tools/gen_docs.lua: not to be changed.)
+M.KIND_ACTIONS = { usage = "fix", network = "retry", timeout = "retry", decode = "retry", limit = "fix" }
+
+-- The action of an `http` error whose type the table does not know, by
+-- status: these statuses, else retry for a 5xx and fix for the rest.
+M.STATUS_ACTIONS = { [401] = "stop", [403] = "stop", [404] = "skip", [408] = "retry", [409] = "skip",
+  [422] = "skip", [425] = "wait", [429] = "wait" }
+
+local RETRYABLE = { retry = true, wait = true }
+
+--- What a caller can do about an error made of `fields`: "retry", "wait",
+-- "skip", "stop" or "fix" (see the module's description).
+function M.action_of(fields)
+  if fields.kind == "http" then
+    local known = type(fields.type) == "string" and TYPES[fields.type]
+    if known then return known[1] end
+    local status = tonumber(fields.status) or 0
+    if M.STATUS_ACTIONS[status] then return M.STATUS_ACTIONS[status] end
+    if status >= 500 then return "retry" end
+  end
+  return M.KIND_ACTIONS[fields.kind] or "fix"
+end
+
 --- Make an error object. `fields.kind` is required; `fields.at` is filled
--- with the caller's place when not given.
+-- with the caller's place when not given; `action` and `retryable` with
+-- what the error means (`action_of`) when not given.
 function M.new(fields)
   assert(fields.kind, "error kind required")
   fields.at = fields.at or caller()
+  fields.action = fields.action or M.action_of(fields)
+  if fields.retryable == nil then fields.retryable = RETRYABLE[fields.action] == true end
   return setmetatable(fields, Error)
 end
 
