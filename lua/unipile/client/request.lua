@@ -12,7 +12,7 @@
 -- `ca_file`, `proxy`, `connect_timeout_ms`, `timeout_ms`,
 -- `low_speed_limit`, `low_speed_time_ms`, `retries`, `retry_unsafe`,
 -- `backoff_ms`, `backoff_max_ms`, `retry_after_max_ms`, `max_body_bytes`,
--- `max_bytes`.
+-- `max_bytes`, `dry_run` (build it, do not send it).
 -- @module unipile.client.request
 -- @local
 
@@ -101,6 +101,7 @@ local function add_settings(r, client, o)
   r.max_bytes = o.max_bytes
   -- A POST is retried after reaching the server only with an idempotency key.
   r.retry_unsafe = r.method ~= "POST" or o.idempotency_key ~= nil
+  r.dry_run = opt("dry_run")
 end
 
 -- What both builders add: URL, body and headers, settings.
