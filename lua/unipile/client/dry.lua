@@ -18,7 +18,7 @@ function M.record(client, request)
   for _, h in ipairs(client.shown_headers) do headers[#headers + 1] = h end
   for _, h in ipairs(request.headers or {}) do headers[#headers + 1] = h end
   local r = { dry_run = true, method = request.method, url = request.url, path = request.path,
-    query = request.url:match("%?(.*)$"), operation = request.operation, headers = headers,
+    query = request.url:match("%?(.*)$"), operation = request.operation_id or request.operation, headers = headers,
     body = request.body }
   if request.parts then r.parts = watch.shown_parts(request.parts) end
   if type(request.body) == "string" then
@@ -34,8 +34,6 @@ Dry.__index = Dry
 
 function Dry:wait() return self.record end
 function Dry:result() return self.record end
-function Dry:done() return true end
-function Dry:cancel() return false end
 
 function M.pending(client, request)
   return setmetatable({ record = M.record(client, request), request = request, dry_run = true }, Dry)

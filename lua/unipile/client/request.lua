@@ -4,7 +4,8 @@
 -- what they are given once and return the same shape, which `multi:add`
 -- takes as it is (C reads the transfer fields and ignores the rest).
 --
--- A request: `operation` (the name errors give, or nil), `method`, `path`
+-- A request: `operation` (the name errors give, or nil), `operation_id`
+-- (of a call), `method`, `path`
 -- (the API path as given), `url`, `headers` (the request's own lines: the
 -- key lives in the client's default headers, never here), `body` or
 -- `parts`, `output`, `raw` (keep the bytes), `body_only` (the call returns
@@ -124,7 +125,7 @@ end
 -- already checked (check.call_opts). Path values are one encoded segment
 -- each (encode.path), so the path needs no raw-path check.
 function M.call(client, op, where, values, opts)
-  local r = { operation = where, method = op.method, path = encode.path(op.path, values.path),
+  local r = { operation = where, operation_id = op.id, method = op.method, path = encode.path(op.path, values.path),
     output = opts.output, raw = opts.raw or op.response == "binary", body_only = not opts.output }
   local f = { query = next(values.query) and values.query or nil, headers = opts.headers,
     idempotency_key = opts.idempotency_key }

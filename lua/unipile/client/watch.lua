@@ -77,7 +77,7 @@ end
 -- What every event of a request carries.
 local function base(request)
   return { method = request.method, path = request.path, query = request.url and request.url:match("%?(.*)$"),
-    operation = request.operation }
+    operation = request.operation_id or request.operation }
 end
 
 local emit
@@ -147,7 +147,7 @@ function M.shown_parts(parts)
   for i, p in ipairs(parts) do
     local d = { name = p.name, filename = p.filename, content_type = p.type }
     if p.file then
-      d.file = p.file
+      d.file, d.filename = p.file, p.filename or p.file:match("[^/]+$")
       local f = io.open(p.file, "rb")
       if f then d.size = f:seek("end") f:close() end
     elseif p.filename then
