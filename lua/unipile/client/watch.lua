@@ -48,7 +48,10 @@ M.NEW_OPTS = { hooks = check_hooks, debug = check_debug }
 
 local function debug_level(opts)
   local level = opts.debug
-  if level == nil then level = tonumber(os.getenv("UNIPILE_DEBUG") or "") or 0 end
+  if level == nil then
+    local env = os.getenv("UNIPILE_DEBUG")
+    level = (env == nil or env == "") and 0 or tonumber(env) or 1   -- UNIPILE_DEBUG=yes: 1
+  end
   if level == true then level = 1 elseif level == false then level = 0 end
   return math.max(0, math.min(2, math.floor(level)))
 end
@@ -133,6 +136,7 @@ function M.shown_body(body)
   if body == nil or body == "" then return nil end
   local ok, decoded = pcall(cjson.decode, body)
   if ok and type(decoded) == "table" then return truncate(cjson.encode(scrub(decoded)), #body) end
+  if body:find("[%z\1-\8\14-\31\127]") then return "(" .. #body .. " bytes, binary)" end
   local lower = body:lower()
   for name in pairs(M.SECRET) do
     if lower:find(name, 1, true) then return "(" .. #body .. " bytes, not shown: may hold a secret)" end
