@@ -129,6 +129,23 @@ local c_identity, s_identity
 guarded("1", function() bench1("/b1", "identity", "1", true) end)
 guarded("1-gzip", function() bench1("/b1gz", "gzip (both sides inflate it)", "1 gzip", true) end)
 guarded("1-noparse", function() c_identity, s_identity = bench1("/b1", "identity", "1 no parse", false) end)
+-- What hooks cost: the list call with a no-op hook on every event, against
+-- the same call unwatched, rounds alternating.
+guarded("1-hooks", function()
+  local us = { list = {}, hooks = {} }
+  for _ = 1, ROUNDS1 do
+    for _, mode in ipairs { "list", "hooks" } do
+      local r = run_kv(lua_cmd("bench/sdk_cpu.lua", { "dsn=" .. STATIC .. "/b1", "key=" .. KEY,
+        "n=" .. N1, "warmup=" .. WARM1, "mode=" .. mode }, true))
+      us[mode][#us[mode] + 1] = r.cpu_us_per_req
+    end
+  end
+  local plain, hooked = median(us.list), median(us.hooks)
+  row { id = "1 hooks", what = "benchmark 1's call with a no-op hook on each event (`request`, `attempt`, "
+      .. "`retry`, `error`: 2 calls per request), against the same call with no hooks",
+    sdk = fmt(hooked, 1) .. " µs", base = "no hooks: " .. fmt(plain, 1) .. " µs",
+    ratio = fmt(hooked / plain) .. "×", goal = "—", result = "info", server = "nginx static" }
+end)
 guarded("1-parts", function()
   local med = {}
   for _, mode in ipairs({ "core", "raw", "decode", "json_decode" }) do

@@ -2,6 +2,7 @@
 -- one keep-alive connection; CPU (getrusage user + sys) per request.
 --   sdk_cpu.lua dsn=URL key=KEY n=5000 warmup=200 mode=list|raw|decode
 -- list:   client.chats:list{limit=100}: validation, request, JSON decode
+-- hooks:  the same with a no-op hook on each of the four events
 -- raw:    client:request{path="/chats", query={limit=100}, raw=true}: no decode
 -- request: client:request{path="/chats", query={limit=100}}: decode, no operation lookup
 -- core:   the C core alone: multi:add{url=, headers=}, perform until done,
@@ -12,14 +13,20 @@ local lib = require "bench.lib"
 local unipile = require "unipile"
 
 local a = lib.args(arg)
-local client = unipile.new { dsn = a.dsn, api_key = a.key }
 local mode = a.mode or "list"
+local hooks
+if mode == "hooks" then
+  local n = 0
+  local function count() n = n + 1 end
+  hooks = { request = count, attempt = count, retry = count, error = count }
+end
+local client = unipile.new { dsn = a.dsn, api_key = a.key, hooks = hooks }
 
 local probe = client:request { path = "/chats", query = { limit = 100 }, raw = true }
 local encoding = probe.headers["content-encoding"] or "identity"
 
 local once
-if mode == "list" then
+if mode == "list" or mode == "hooks" then
   once = function() return client.chats:list { limit = 100 } end
 elseif mode == "raw" then
   once = function() return client:request { path = "/chats", query = { limit = 100 }, raw = true } end

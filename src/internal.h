@@ -33,6 +33,10 @@
 /* In-memory bodies are allocated at once from Content-Length up to this. */
 #define BODY_PRESIZE_MAX (64 * 1024 * 1024)
 
+/* The attempts kept in a transfer's attempt log: the last ones, so the
+ * final answer is always there. */
+#define ATTEMPT_LOG_SIZE 16
+
 typedef struct multi multi_t;
 typedef struct transfer transfer_t;
 
@@ -40,6 +44,18 @@ typedef enum { T_NEW, T_WAITING, T_RUNNING, T_DONE } transfer_state;
 /* QUEUE: the request's time budget ran out (or retries = 0 refused to
  * wait) while a 429 hold or a retry delay kept it from starting. */
 typedef enum { PHASE_NONE, PHASE_CONNECT, PHASE_TOTAL, PHASE_QUEUE } timeout_phase;
+
+/* One attempt as it ended, and what the retry rule decided after it. */
+typedef struct {
+  int attempt;                  /* 1-based */
+  CURLcode code;
+  long status, retry_after;     /* retry_after: -1 = absent */
+  curl_off_t bytes;
+  double total_time;
+  long delay_ms;                /* before the next attempt; -1 = it was the last */
+  const char *reason;           /* why retried (static), or NULL */
+  long rate_limit[3];           /* x-ratelimit-limit, -remaining, -reset; -1 = absent */
+} attempt_entry;
 
 struct transfer {
   multi_t *multi;               /* non-NULL exactly while active */
@@ -84,6 +100,7 @@ struct transfer {
   int attempts, reached;
   timeout_phase phase;
   double total_time;
+  attempt_entry log[ATTEMPT_LOG_SIZE]; /* ring: attempt n at (n - 1) % size */
   int sink_error_ref;           /* what the sink raised, or LUA_NOREF */
   int result_ref;               /* result table once built, or LUA_NOREF */
 };
@@ -121,6 +138,7 @@ void transfer_register(lua_State *L);
 transfer_t *transfer_new(lua_State *L, multi_t *m, int req);
 void transfer_begin_attempt(transfer_t *t);
 void transfer_collect(transfer_t *t, CURLcode code);
+void transfer_log_decision(transfer_t *t, long delay_ms, const char *reason);
 void transfer_end_output(transfer_t *t);
 void transfer_free_request(transfer_t *t);
 void check_header_line(lua_State *L, const char *where, int i, const char *s, size_t len);

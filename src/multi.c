@@ -258,6 +258,15 @@ static long retry_delay(multi_t *m, const transfer_t *t) {
   return delay / 2 + (long)(next_random(m) % (uint64_t)(jitter_span + 1));
 }
 
+/* Why a retry is made, for the attempt log: the answer, or how the
+ * attempt failed.  The delay's source is the entry's retry_after. */
+static const char *retry_reason(const transfer_t *t) {
+  if (t->code == CURLE_OK) return "status";
+  if (t->code == CURLE_OPERATION_TIMEDOUT) return "timeout";
+  if (never_reached(t)) return "not_sent";
+  return "connection_lost";
+}
+
 /* A 429 with Retry-After speaks for the whole API key, not one request:
  * hold every start of this multi (new transfers and retries alike) until
  * the server's delay has passed. Transfers already running go on. */
@@ -293,6 +302,7 @@ static int process_done(lua_State *L, multi_t *m) {
       finished++;
     } else if ((delay = retry_delay(m, t)) >= 0 &&
                (t->deadline == 0 || monotonic_ms() + delay < t->deadline)) {
+      transfer_log_decision(t, delay, retry_reason(t));
       t->state = T_WAITING;
       t->due = monotonic_ms() + delay;
     } else {

@@ -479,15 +479,58 @@ void transfer_begin_attempt(transfer_t *t) {
   if (t->file && (t->file = freopen(t->path, "wb", t->file)) != NULL) set_file_buffer(t);
 }
 
-static int has_header(const transfer_t *t, const char *name) {
+/* The value of the attempt's first header `name`, or NULL. */
+static const char *header_value(const transfer_t *t, const char *name) {
   size_t pos = 0;
   while (pos < t->header_pairs.len) {
     const char *h = t->header_pairs.data + pos;
-    if (strcasecmp(h, name) == 0) return 1;
     pos += strlen(h) + 1;       /* skip the name */
+    if (strcasecmp(h, name) == 0) return t->header_pairs.data + pos;
     pos += strlen(t->header_pairs.data + pos) + 1; /* and the value */
   }
-  return 0;
+  return NULL;
+}
+
+static int has_header(const transfer_t *t, const char *name) {
+  return header_value(t, name) != NULL;
+}
+
+/* A rate-limit header as a count >= 0, or -1 (absent or not a number). */
+static long header_count(const transfer_t *t, const char *name) {
+  const char *v = header_value(t, name);
+  char *end;
+  long n;
+  if (v == NULL) return -1;
+  errno = 0;
+  n = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || errno || n < 0) return -1;
+  return n;
+}
+
+/* Logs the attempt that just ended (transfer_collect has read it). */
+static void log_attempt(transfer_t *t) {
+  static const char *const names[3] = { "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset" };
+  attempt_entry *e = &t->log[(t->attempts - 1) % ATTEMPT_LOG_SIZE];
+  int i;
+  e->attempt = t->attempts;
+  e->code = t->code;
+  e->status = t->status;
+  e->retry_after = t->retry_after;
+  e->bytes = t->bytes;
+  e->total_time = t->total_time;
+  e->delay_ms = -1;
+  e->reason = NULL;
+  for (i = 0; i < 3; i++) e->rate_limit[i] = header_count(t, names[i]);
+}
+
+/* What the retry rule decided after the last attempt: the delay before
+ * the next one and why (a static string), or -1 and NULL. */
+void transfer_log_decision(transfer_t *t, long delay_ms, const char *reason) {
+  attempt_entry *e;
+  if (t->attempts == 0) return;
+  e = &t->log[(t->attempts - 1) % ATTEMPT_LOG_SIZE];
+  e->delay_ms = delay_ms;
+  e->reason = reason;
 }
 
 /* Did the attempt end on a header size limit, ours or curl's?  Ours is
@@ -546,6 +589,7 @@ void transfer_collect(transfer_t *t, CURLcode code) {
    * connection to send on. */
   if (code != CURLE_OPERATION_TIMEDOUT) t->phase = PHASE_NONE;
   else t->phase = connect_us == 0 && pretransfer_us == 0 ? PHASE_CONNECT : PHASE_TOTAL;
+  log_attempt(t);
 }
 
 /* Closes the output file once the transfer is over.  A 2xx answer with an
@@ -618,6 +662,37 @@ static const char *error_text(const transfer_t *t) {
   return curl_easy_strerror(t->code);
 }
 
+/* The logged attempts, oldest first: {attempt=, status=, curl_code=,
+ * bytes=, total_time=, retry_after=, delay_ms=, reason=, rate_limit=}. */
+static void push_attempt_log(lua_State *L, const transfer_t *t) {
+  static const char *const keys[3] = { "limit", "remaining", "reset" };
+  int first = t->attempts > ATTEMPT_LOG_SIZE ? t->attempts - ATTEMPT_LOG_SIZE + 1 : 1, n, i;
+  lua_createtable(L, t->attempts - first + 1, 0);
+  for (n = first; n <= t->attempts; n++) {
+    const attempt_entry *e = &t->log[(n - 1) % ATTEMPT_LOG_SIZE];
+    lua_createtable(L, 0, 9);
+    set_integer(L, "attempt", e->attempt);
+    set_integer(L, "status", e->status);
+    set_integer(L, "curl_code", (lua_Integer)e->code);
+    set_integer(L, "bytes", (lua_Integer)e->bytes);
+    lua_pushnumber(L, e->total_time);
+    lua_setfield(L, -2, "total_time");
+    if (e->retry_after >= 0) set_integer(L, "retry_after", e->retry_after);
+    if (e->delay_ms >= 0) set_integer(L, "delay_ms", e->delay_ms);
+    if (e->reason) {
+      lua_pushstring(L, e->reason);
+      lua_setfield(L, -2, "reason");
+    }
+    if (e->rate_limit[0] >= 0 || e->rate_limit[1] >= 0 || e->rate_limit[2] >= 0) {
+      lua_createtable(L, 0, 3);
+      for (i = 0; i < 3; i++)
+        if (e->rate_limit[i] >= 0) set_integer(L, keys[i], e->rate_limit[i]);
+      lua_setfield(L, -2, "rate_limit");
+    }
+    lua_rawseti(L, -2, n - first + 1);
+  }
+}
+
 /* Built once; the C copies of body and headers are freed right after. */
 static int t_result(lua_State *L) {
   transfer_t *t = check_transfer(L);
@@ -626,7 +701,7 @@ static int t_result(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->result_ref);
     return 1;
   }
-  lua_createtable(L, 0, 14);
+  lua_createtable(L, 0, 15);
   set_integer(L, "status", t->status);
   push_headers(L, &t->header_pairs);
   lua_setfield(L, -2, "headers");
@@ -657,6 +732,8 @@ static int t_result(lua_State *L) {
   set_integer(L, "new_connections", t->new_connections);
   lua_pushnumber(L, t->total_time);
   lua_setfield(L, -2, "total_time");
+  push_attempt_log(L, t);
+  lua_setfield(L, -2, "attempt_log");
   if (t->sink_error_ref != LUA_NOREF) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->sink_error_ref);
     lua_setfield(L, -2, "sink_error");

@@ -107,6 +107,7 @@ M.REQUEST_OPTS = {
   multipart = M.table, body = M.string,
   content_type = M.text, output = check_output, headers = M.table, raw = M.boolean,
   idempotency_key = check_idempotency_key, operation = M.text, json_fields = M.table,
+  dry_run = M.boolean,
 }
 
 --- Options that belong to a call, not to the API (the second argument of
@@ -118,7 +119,7 @@ for _, name in ipairs { "timeout_ms", "connect_timeout_ms", "low_speed_time_ms",
   M.REQUEST_OPTS[name] = M.NUMBER_OPTS[name]
   M.CALL_OPTS[name] = M.NUMBER_OPTS[name]
 end
-for _, name in ipairs { "output", "headers", "idempotency_key", "raw" } do
+for _, name in ipairs { "output", "headers", "idempotency_key", "raw", "dry_run" } do
   M.CALL_OPTS[name] = M.REQUEST_OPTS[name]
 end
 

@@ -7,6 +7,7 @@
 local core = require "unipile.core"
 local errors = require "unipile.errors"
 local check = require "unipile.client.check"
+local watch = require "unipile.client.watch"
 
 local M = {}
 
@@ -28,6 +29,7 @@ local NEW_OPTS = {
   dsn = check.text, base_url = check.text, api_key = check.text,
   verify = check.boolean, ca_file = check.text, proxy = check.text,
   user_agent = check.text, headers = check.table, seed = check.number,
+  dry_run = check.boolean, hooks = watch.NEW_OPTS.hooks, debug = watch.NEW_OPTS.debug,
 }
 for name in pairs(M.DEFAULTS) do NEW_OPTS[name] = check.NUMBER_OPTS[name] end
 
@@ -72,9 +74,16 @@ function M.resolve(opts)
   for k, v in pairs(M.DEFAULTS) do
     if opts[k] ~= nil then settings[k] = opts[k] else settings[k] = v end
   end
+  settings.dry_run = opts.dry_run
   local headers = { "X-API-KEY: " .. key, "Accept: application/json" }
   for _, h in ipairs(check.header_lines(opts.headers, "unipile.new")) do headers[#headers + 1] = h end
-  return settings, { user_agent = M.user_agent(opts.user_agent), headers = headers, seed = opts.seed }
+  local ua = M.user_agent(opts.user_agent)
+  -- What a dry run shows of the default headers: the key as ***.
+  local shown = { "X-API-KEY: ***" }
+  for i = 2, #headers do shown[i] = headers[i] end
+  shown[#shown + 1] = "User-Agent: " .. ua
+  settings.shown_headers = shown
+  return settings, { user_agent = ua, headers = headers, seed = opts.seed }
 end
 
 return M

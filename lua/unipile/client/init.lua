@@ -29,6 +29,8 @@ local params_mod = require "unipile.client.params"
 local request_mod = require "unipile.client.request"
 local pending_mod = require "unipile.client.pending"
 local response_mod = require "unipile.client.response"
+local watch = require "unipile.client.watch"
+local dry = require "unipile.client.dry"
 
 local M = {}
 local Client = {}
@@ -71,7 +73,15 @@ function M.new(opts)
   local settings, multi_opts = config.resolve(opts)
   local self = setmetatable(settings, Client)
   self.multi = core.multi(multi_opts)
+  watch.setup(self, opts or {})
   return self
+end
+
+--- Add a hook: `event` is `request`, `attempt`, `retry` or `error`;
+-- `fn(event_table)`. Returns the client. See the README, "Watch and
+-- rehearse".
+function Client:on(event, fn)
+  return watch.on(self, event, fn)
 end
 
 function Client:__tostring()
@@ -118,6 +128,9 @@ end
 -- caller goes on.
 -- @local
 function Client:send(request)
+  local w = rawget(self, "watch")
+  if w then watch.sent(w, request) end
+  if request.dry_run then return dry.pending(self, request) end
   local transfer = self.multi:add(request)
   self.multi:perform(0)
   return pending_mod.new(self, request, transfer)
@@ -200,20 +213,38 @@ function Client:paginate(operation_id, params, opts)
   end
   local prefetch = opts.prefetch
   if prefetch == nil then prefetch = params.prefetch end
-  return start, first, { max_items = max_items, where = where, prefetch = prefetch ~= false, op = op }
+  local dry_run = opts.dry_run
+  if dry_run == nil then dry_run = self.dry_run end
+  return start, first, { max_items = max_items, where = where, prefetch = prefetch ~= false, op = op,
+    dry_run = dry_run }
+end
+
+-- A dry run of a paginated call: one turn, the first page's request.
+local function dry_iterator(start, first)
+  local record = start(first):wait()
+  return function()
+    local r = record
+    record = nil
+    return r
+  end
 end
 
 --- Page iterator for a paginated operation: yields `page, next_cursor,
 -- cursor`. `params.cursor` resumes from a saved cursor; `max_items` (in
 -- params or opts) caps the total while `limit` stays the page size. Bad
--- params raise here, before any request.
+-- params raise here, before any request. In a dry run it yields once: the
+-- first page's request.
 function Client:pages(operation_id, params, opts)
-  return pager.pages(self:paginate(operation_id, params, opts))
+  local start, first, info = self:paginate(operation_id, params, opts)
+  if info.dry_run then return dry_iterator(start, first) end
+  return pager.pages(start, first, info)
 end
 
 --- Item iterator for a paginated operation (see `pages`).
 function Client:each(operation_id, params, opts)
-  return pager.each(self:paginate(operation_id, params, opts))
+  local start, first, info = self:paginate(operation_id, params, opts)
+  if info.dry_run then return dry_iterator(start, first) end
+  return pager.each(start, first, info)
 end
 
 return M

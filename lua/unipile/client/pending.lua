@@ -7,6 +7,7 @@
 local errors = require "unipile.errors"
 local scheduler = require "unipile.scheduler"
 local response = require "unipile.client.response"
+local watch = require "unipile.client.watch"
 
 local M = {}
 
@@ -22,7 +23,13 @@ end
 function Pending:wait()
   if not self.response then
     scheduler.await(self.client.multi, self.transfer)
-    local res, err = response.read(self.transfer:result(), self.request)
+    local result = self.transfer:result()
+    local res, err = response.read(result, self.request)
+    local w = rawget(self.client, "watch")
+    if w and not self.watched then
+      self.watched = true            -- a failed wait may be repeated: events once
+      watch.ended(w, self.request, result, err)
+    end
     if not res then errors.raise(err) end
     self.response = res
   end

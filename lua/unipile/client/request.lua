@@ -4,7 +4,8 @@
 -- what they are given once and return the same shape, which `multi:add`
 -- takes as it is (C reads the transfer fields and ignores the rest).
 --
--- A request: `operation` (the name errors give, or nil), `method`, `path`
+-- A request: `operation` (the name errors give, or nil), `operation_id`
+-- (of a call), `method`, `path`
 -- (the API path as given), `url`, `headers` (the request's own lines: the
 -- key lives in the client's default headers, never here), `body` or
 -- `parts`, `output`, `raw` (keep the bytes), `body_only` (the call returns
@@ -12,7 +13,7 @@
 -- `ca_file`, `proxy`, `connect_timeout_ms`, `timeout_ms`,
 -- `low_speed_limit`, `low_speed_time_ms`, `retries`, `retry_unsafe`,
 -- `backoff_ms`, `backoff_max_ms`, `retry_after_max_ms`, `max_body_bytes`,
--- `max_bytes`.
+-- `max_bytes`, `dry_run` (build it, do not send it).
 -- @module unipile.client.request
 -- @local
 
@@ -101,6 +102,7 @@ local function add_settings(r, client, o)
   r.max_bytes = o.max_bytes
   -- A POST is retried after reaching the server only with an idempotency key.
   r.retry_unsafe = r.method ~= "POST" or o.idempotency_key ~= nil
+  r.dry_run = opt("dry_run")
 end
 
 -- What both builders add: URL, body and headers, settings.
@@ -123,7 +125,7 @@ end
 -- already checked (check.call_opts). Path values are one encoded segment
 -- each (encode.path), so the path needs no raw-path check.
 function M.call(client, op, where, values, opts)
-  local r = { operation = where, method = op.method, path = encode.path(op.path, values.path),
+  local r = { operation = where, operation_id = op.id, method = op.method, path = encode.path(op.path, values.path),
     output = opts.output, raw = opts.raw or op.response == "binary", body_only = not opts.output }
   local f = { query = next(values.query) and values.query or nil, headers = opts.headers,
     idempotency_key = opts.idempotency_key }

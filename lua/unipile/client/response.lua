@@ -19,10 +19,19 @@ local function is_json(content_type)
   return content_type and content_type:lower():find("json", 1, true) ~= nil
 end
 
+-- The x-ratelimit-* headers of the last answer, or nil when none is there.
+local function rate_limit(res)
+  local log = res and res.attempt_log
+  local last = log and log[#log]
+  return last and last.rate_limit
+end
+M.rate_limit = rate_limit
+
 local function fail(fields, res, request)
   fields.method, fields.path = request.method, request.path
   fields.operation = request.operation
   fields.attempts = res and res.attempts
+  fields.rate_limit = rate_limit(res)
   return errors.new(fields)
 end
 
@@ -92,7 +101,8 @@ function M.read(res, request)
   local body, err = decoded_body(res, request, headers)
   if err then return nil, err end
   return { status = res.status, headers = headers, attempts = res.attempts, body = body,
-    new_connections = res.new_connections, total_time = res.total_time, bytes = res.bytes }
+    new_connections = res.new_connections, total_time = res.total_time, bytes = res.bytes,
+    rate_limit = rate_limit(res), attempt_log = res.attempt_log }
 end
 
 return M

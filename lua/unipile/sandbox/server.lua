@@ -114,9 +114,30 @@ local function authenticated(rec)
   return router.dispatch(rec)
 end
 
+-- Rate-limit headers (x-ratelimit-limit, -remaining, -reset: the seconds
+-- until the window ends), as Unipile documents them: one counter for the
+-- key over a fixed window that starts at the first request after a reset.
+-- The sandbox only reports it; it does not refuse past the limit.
+M.RATE_LIMIT, M.RATE_WINDOW_S = 1000, 60
+local window = { started = nil, count = 0 }
+
+local function add_rate_limit(resp)
+  local now = ngx.now()
+  if not window.started or now >= window.started + M.RATE_WINDOW_S then window.started, window.count = now, 0 end
+  window.count = window.count + 1
+  local headers = resp.headers or {}
+  headers["X-RateLimit-Limit"] = tostring(M.RATE_LIMIT)
+  headers["X-RateLimit-Remaining"] = tostring(math.max(0, M.RATE_LIMIT - window.count))
+  headers["X-RateLimit-Reset"] = tostring(math.ceil(window.started + M.RATE_WINDOW_S - now))
+  resp.headers = headers
+end
+
 local function handle()
   local rec = M.capture()
-  if rec.segments[1] == "_sandbox" then return reply.send(control.handle(rec)) end
+  if rec.segments[1] == "_sandbox" then
+    if rec.segments[2] == "reset" then window.started = nil end
+    return reply.send(control.handle(rec))
+  end
   control.record(rec)
   local latency = control.config.latency_ms
   if latency and latency > 0 then ngx.sleep(latency / 1000) end
@@ -126,6 +147,7 @@ local function handle()
   rec.fault = fault and fault.id or nil
   resp = resp or run()
   rec.status = resp.status
+  if rec.api_key == "matched" then add_rate_limit(resp) end
   return reply.send(resp)
 end
 
