@@ -28,6 +28,7 @@ local NEW_OPTS = {
   dsn = check.text, base_url = check.text, api_key = check.text,
   verify = check.boolean, ca_file = check.text, proxy = check.text,
   user_agent = check.text, headers = check.table, seed = check.number,
+  pacer = check.table, journal = check.any,      -- unipile.pacer, unipile.journal
 }
 for name in pairs(M.DEFAULTS) do NEW_OPTS[name] = check.NUMBER_OPTS[name] end
 
@@ -71,6 +72,13 @@ function M.resolve(opts)
   local settings = { base = base, verify = opts.verify ~= false, ca_file = opts.ca_file, proxy = opts.proxy }
   for k, v in pairs(M.DEFAULTS) do
     if opts[k] ~= nil then settings[k] = opts[k] else settings[k] = v end
+  end
+  -- required only when asked for: their stores need LuaSQL or a Redis
+  if opts.pacer then settings.pacer = require("unipile.pacer").new(opts.pacer, "unipile.new") end
+  if opts.journal ~= nil and opts.journal ~= false then
+    local spec = opts.journal
+    if spec == true and settings.pacer then spec = settings.pacer.store end
+    settings.journal = require("unipile.journal").new(spec, "unipile.new")
   end
   local headers = { "X-API-KEY: " .. key, "Accept: application/json" }
   for _, h in ipairs(check.header_lines(opts.headers, "unipile.new")) do headers[#headers + 1] = h end

@@ -12,6 +12,7 @@
 --   begin(key, meta) -> nil | record   (journal: claims `key` as "pending"
 --       unless a record exists, which it returns: { state, answer, ... })
 --   finish(key, state, answer_json)    (journal: "done" or "uncertain")
+--   get(key) -> nil | record
 --   list(state) -> { record, ... }     forget(key)
 -- @module unipile.store
 -- @local

@@ -110,6 +110,10 @@ end
 
 local COLUMNS = "key, state, answer, operation, account, target, created, updated"
 
+function Store:get(key)
+  return self:rows("SELECT " .. COLUMNS .. " FROM journal WHERE key = " .. quote(key))[1]
+end
+
 function Store:begin(key, meta, now)
   return self:atomically(function()
     local row = self:rows("SELECT " .. COLUMNS .. " FROM journal WHERE key = " .. quote(key))[1]
