@@ -69,11 +69,12 @@ local function check_rule(where, name, rule)
   if type(rule) ~= "table" then errors.usage(where, "'" .. name .. "' must be a table", name) end
   for k, v in pairs(rule) do
     if not RULE_KEYS[k] then errors.usage(where, "unknown limit '" .. tostring(k) .. "' in '" .. name .. "'", name) end
-    if k == "spacing" then
+    if v == false then    -- luacheck: ignore 542 (false: no limit of this kind)
+    elseif k == "spacing" then
       if type(v) ~= "table" or type(v[1]) ~= "number" or type(v[2]) ~= "number" or not (v[1] >= 0 and v[2] >= v[1]) then
         errors.usage(where, "'" .. name .. ".spacing' must be { min, max } seconds, 0 <= min <= max", name)
       end
-    elseif v ~= false and (type(v) ~= "number" or v < 0 or v ~= math.floor(v)) then
+    elseif (type(v) ~= "number" or v < 0 or v ~= math.floor(v)) then
       errors.usage(where, "'" .. name .. "." .. k .. "' must be a count or false", name)
     end
   end
@@ -127,7 +128,9 @@ function M.new(opts, where)
     if not OPTS[k] then errors.usage(where, "unknown pacer option '" .. tostring(k) .. "'", "pacer") end
   end
   local on_limit = opts.on_limit or "wait"
-  if on_limit ~= "wait" and on_limit ~= "error" then errors.usage(where, "'on_limit' must be \"wait\" or \"error\"", "on_limit") end
+  if on_limit ~= "wait" and on_limit ~= "error" then
+    errors.usage(where, "'on_limit' must be \"wait\" or \"error\"", "on_limit")
+  end
   local self = setmetatable({ where = where, on_limit = on_limit, rules = {},
     clock = opts.clock or wall_clock(), random = opts.random or math.random }, Pacer)
   local kind = opts.kind or "free"
@@ -173,8 +176,8 @@ function Pacer:take(account, class, sleep, operation)
     if ok then return true end
     if self.on_limit == "error" or allowed_at == math.huge then
       errors.raise(errors.new { kind = "pace", operation = operation, account = account, class = class,
-        allowed_at = allowed_at, message = string.format("%s of %s: allowed again at %s", class,
-          tostring(account), allowed_at == math.huge and "never (limit 0)" or os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(allowed_at))) })
+        allowed_at = allowed_at, message = string.format("%s of %s: allowed again at %s", class, tostring(account),
+          allowed_at == math.huge and "never (limit 0)" or os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(allowed_at))) })
     end
     sleep(math.max(1, math.ceil((allowed_at - now) * 1000)))
   end
