@@ -114,6 +114,14 @@ describe("pacer", function()
     local err = support.catch(c.call, c, SEND, { chat_id = chats[1], text = "two" })
     assert.equal(422, err.status)
     assert.equal("errors/limit_exceeded", err.type)
+    -- per account: another account is not held by the first one's limit
+    support.reset { seed = 7, limits = { messages = 5, accounts = { [account] = { messages = 0 } } } }
+    assert.equal(422, support.catch(c.call, c, SEND, { chat_id = chats[1], text = "three" }).status)
+  end)
+
+  it("the sandbox refuses limits that are not counts", function()
+    assert.has_error(function() support.reset { seed = 7, limits = { messages = -1 } } end)
+    support.reset { seed = 7 }
   end)
 end)
 
