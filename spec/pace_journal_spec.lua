@@ -155,6 +155,26 @@ for _, backend in ipairs(BACKENDS) do
       assert.equal(first.message_id, again.message_id)
       assert.equal(1, sent_to(chats[1]))
     end)
+
+    it("an answer lost after sending is uncertain: listed, refused, resent only when told", function()
+      local store = backend.fresh()
+      local sb = support.sandbox()
+      -- the connection closes with no answer once the request is in
+      sb:fault { path = "/chats/" .. chats[1] .. "/messages", kind = "close" }
+      local c = support.client { journal = store, retries = 0 }
+      local err = support.catch(c.call, c, SEND, { chat_id = chats[1], text = "hi" })
+      assert.equal("network", err.kind)
+      local list = c:journal_uncertain()
+      assert.equal(1, #list)
+      assert.equal(SEND, list[1].operation)
+      assert.equal(chats[1], list[1].target)
+      local refused = support.catch(c.call, c, SEND, { chat_id = chats[1], text = "hi" })
+      assert.equal("journal", refused.kind)
+      local n = sent_to(chats[1])
+      c:call(SEND, { chat_id = chats[1], text = "hi" }, { resend = true })
+      assert.equal(n + 1, sent_to(chats[1]))
+      assert.same({}, c:journal_uncertain())
+    end)
   end)
 end
 
@@ -185,26 +205,6 @@ describe("journal", function()
     local again = c:call(SEND, { chat_id = chats[1], text = "v2" }, { journal_key = "welcome-1" })
     assert.is_true(again.replayed)
     assert.equal(1, sent_to(chats[1]))
-  end)
-
-  it("an answer lost after sending is uncertain: listed, refused, resent only when told", function()
-    local store = tmpstore()
-    local sb = support.sandbox()
-    -- the connection closes with no answer once the request is in
-    sb:fault { path = "/chats/" .. chats[1] .. "/messages", kind = "close" }
-    local c = support.client { journal = store, retries = 0 }
-    local err = support.catch(c.call, c, SEND, { chat_id = chats[1], text = "hi" })
-    assert.equal("network", err.kind)
-    local list = c:journal_uncertain()
-    assert.equal(1, #list)
-    assert.equal(SEND, list[1].operation)
-    assert.equal(chats[1], list[1].target)
-    local refused = support.catch(c.call, c, SEND, { chat_id = chats[1], text = "hi" })
-    assert.equal("journal", refused.kind)
-    local n = sent_to(chats[1])
-    c:call(SEND, { chat_id = chats[1], text = "hi" }, { resend = true })
-    assert.equal(n + 1, sent_to(chats[1]))
-    assert.same({}, c:journal_uncertain())
   end)
 
   it("a refused call (4xx) is not recorded: a re-run tries it again", function()
