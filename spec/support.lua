@@ -15,8 +15,47 @@ function M.sandbox()
   return sandbox
 end
 
+local redis_stop
+
 function M.stop()
   if sandbox then sandbox:stop() sandbox = nil end
+  if redis_stop then redis_stop() redis_stop = nil end
+end
+
+--- A real redis-server for the suite on 127.0.0.1 and a free port, no
+-- persistence (started on first use, stopped with the sandbox): its store
+-- spec, `redis://127.0.0.1:PORT/0`. Fails, saying what to install, when
+-- redis-server is missing.
+local redis_url
+function M.redis()
+  if redis_url then return redis_url end
+  local exe = io.popen("command -v redis-server"):read("*l")
+  assert(exe and exe ~= "", "redis-server is missing: install it (tools/deps.sh test: apt-get install redis-server)")
+  local port = M.closed_port()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  assert(os.execute(string.format("%s %s --port %d --bind 127.0.0.1 --save '' --appendonly no --dir %s"
+    .. " --daemonize yes --pidfile %s/pid --logfile %s/log", require("unipile.sandbox.sys").WITHOUT_SANITIZERS,
+    exe, port, dir, dir, dir)))
+  for _ = 1, 200 do
+    local c = socket.tcp()
+    if c:connect("127.0.0.1", port) then
+      c:send("PING\r\n")
+      local line = c:receive("*l")
+      c:close()
+      if line == "+PONG" then break end
+    else
+      c:close()
+    end
+    socket.sleep(0.02)
+  end
+  redis_stop = function()
+    os.execute("kill $(cat " .. dir .. "/pid) 2>/dev/null; rm -rf " .. dir)
+    redis_url = nil
+  end
+  redis_url = "redis://127.0.0.1:" .. port .. "/0"
+  return redis_url
 end
 
 --- A client for the sandbox; `opts` override the defaults. Retries wait

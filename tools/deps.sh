@@ -3,7 +3,8 @@
 # needs (demo: build the core for Lua 5.4, run the sandbox and
 # examples/quickstart.lua), or everything `make test` needs too (test, the
 # default: the other runtimes, busted, LuaRocks, the docs and lint tools,
-# Neovim, valgrind, clang, the Python of the fidelity checks).
+# Neovim, valgrind, clang, the Python of the fidelity checks, LuaSQL SQLite
+# and redis-server for the pacer and journal specs).
 # As root: apt-get installs what is missing. Otherwise: print the command.
 set -e
 DEMO_PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev ca-certificates
@@ -12,7 +13,8 @@ TEST_PACKAGES="lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev
 lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev
 lua-busted luarocks lua-ldoc lua-markdown lua-check chromium
 neovim valgrind clang libclang-rt-14-dev
-python3 python3-jsonschema python3-yaml"
+python3 python3-jsonschema python3-yaml
+lua-sql-sqlite3 redis-server"
 case "${1:-test}" in
   demo) PACKAGES=$DEMO_PACKAGES ;;
   test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;

@@ -12,7 +12,12 @@
 -- * `decode`: a 2xx answer we could not read (bad JSON, a page without its
 --   list, repeated cursor);
 -- * `limit`: an answer over one of the caller's caps (`err.limit` names
---   the option: `max_body_bytes`, `max_bytes`, `headers`; `err.cap` its value).
+--   the option: `max_body_bytes`, `max_bytes`, `headers`; `err.cap` its value);
+-- * `pace`: the pacer (`unipile.pacer`, `on_limit = "error"`) holds an
+--   action back (`class`, `account`, `allowed_at`: wall time in seconds);
+-- * `journal`: the journal refuses to send again a call whose answer was
+--   lost (`key`, `state`; `resend = true` sends it anyway);
+-- * `store`: the pacer's or the journal's store failed (SQLite, Redis).
 --
 -- Every error also says what a caller can do about it: `err.action` is
 -- one of

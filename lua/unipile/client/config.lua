@@ -30,6 +30,7 @@ local NEW_OPTS = {
   verify = check.boolean, ca_file = check.text, proxy = check.text,
   user_agent = check.text, headers = check.table, seed = check.number,
   dry_run = check.boolean, hooks = watch.NEW_OPTS.hooks, debug = watch.NEW_OPTS.debug,
+  pacer = check.table, journal = check.any,      -- unipile.pacer, unipile.journal
 }
 for name in pairs(M.DEFAULTS) do NEW_OPTS[name] = check.NUMBER_OPTS[name] end
 
@@ -75,6 +76,13 @@ function M.resolve(opts)
     if opts[k] ~= nil then settings[k] = opts[k] else settings[k] = v end
   end
   settings.dry_run = opts.dry_run
+  -- required only when asked for: their stores need LuaSQL or a Redis
+  if opts.pacer then settings.pacer = require("unipile.pacer").new(opts.pacer, "unipile.new") end
+  if opts.journal ~= nil and opts.journal ~= false then
+    local spec = opts.journal
+    if spec == true and settings.pacer then spec = settings.pacer.store end
+    settings.journal = require("unipile.journal").new(spec, "unipile.new")
+  end
   local headers = { "X-API-KEY: " .. key, "Accept: application/json" }
   for _, h in ipairs(check.header_lines(opts.headers, "unipile.new")) do headers[#headers + 1] = h end
   local ua = M.user_agent(opts.user_agent)

@@ -128,12 +128,55 @@ end
 -- caller goes on.
 -- @local
 function Client:send(request)
+  -- a dry run sends nothing: no pace spent, no journal key claimed
+  if request.op and not request.dry_run and (rawget(self, "pacer") or rawget(self, "journal")) then
+    return self:send_guarded(request)
+  end
   local w = rawget(self, "watch")
   if w then watch.sent(w, request) end
   if request.dry_run then return dry.pending(self, request) end
   local transfer = self.multi:add(request)
   self.multi:perform(0)
   return pending_mod.new(self, request, transfer)
+end
+
+-- A call of a paced or journaled operation: the journal first (a done
+-- call is replayed, spending no pace), then the pacer (may wait), then
+-- the journal's claim just before the request goes out.
+-- @local
+function Client:send_guarded(request)
+  local op, values, where = request.op, request.values, request.operation
+  request.op = nil
+  local journal = rawget(self, "journal")
+  local key, meta
+  if journal then
+    key, meta = require("unipile.journal").key(op.id, values, request.journal_key)
+    if key then
+      local replayed = journal:check(key, where, request.resend)
+      if replayed then return replayed end
+    end
+  end
+  local pacer, class = rawget(self, "pacer"), require("unipile.pacer").CLASSES[op.id]
+  if pacer and class then
+    local account = values.path.account_id or (type(values.body) == "table" and values.body.account_id) or values.query.account_id
+    pacer:take(account, class, function(ms) self:sleep(ms) end, where)
+  end
+  if not key then return self:send(request) end
+  return journal:around(key, meta, where, function() return self:send(request) end)
+end
+
+--- Journaled calls that were sent with no known answer (timeout,
+-- connection lost, the process killed): `{ key, state, operation,
+-- account, target, created }`. They are not sent again unless a call
+-- says `resend = true` (or `client:journal_forget(key)`).
+function Client:journal_uncertain()
+  if not rawget(self, "journal") then errors.usage("journal_uncertain", "the client has no journal") end
+  return self.journal:uncertain()
+end
+
+function Client:journal_forget(key)
+  if not rawget(self, "journal") then errors.usage("journal_forget", "the client has no journal") end
+  self.journal:forget(key)
 end
 
 --- The raw escape hatch: `client:request{ method =, path =, query =,
@@ -174,7 +217,11 @@ function Client:start_call(operation_id, params, opts)
   opts = opts or {}
   check.call_opts(op, where, opts)
   local values = params_mod.split(op, params, where, CALL_SKIP)
-  return self:send(request_mod.call(self, op, where, values, opts))
+  local request = request_mod.call(self, op, where, values, opts)
+  if rawget(self, "pacer") or rawget(self, "journal") then   -- what Client:send_guarded needs
+    request.op, request.values, request.journal_key, request.resend = op, values, opts.journal_key, opts.resend
+  end
+  return self:send(request)
 end
 
 local function copy(t)

@@ -70,6 +70,8 @@ route("POST", "reset", function(rec)
     if err then return err end
   end
   if body.size ~= nil and type(body.size) ~= "table" then return reply.invalid("size", "must be an object") end
+  local lok, lbad = require("unipile.sandbox.limits").reset(body.limits)
+  if not lok then return reply.invalid(lbad, "must be counts (integers >= 0)") end
   local ok, err = pcall(state.reset, { seed = body.seed, size = body.size })
   if not ok then return reply.error(400, "invalid_parameters", (tostring(err):gsub("^.-:%d+: ", ""))) end
   M.config.api_key = body.api_key or M.config.api_key

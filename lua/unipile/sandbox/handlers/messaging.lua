@@ -4,6 +4,7 @@
 local api = require "unipile.sandbox.api"
 local state = require "unipile.sandbox.state"
 local reply = require "unipile.sandbox.reply"
+local limits = require "unipile.sandbox.limits"
 local json = require "unipile.sandbox.json"
 local prng = require "unipile.sandbox.prng"
 local delivery = require "unipile.sandbox.delivery"
@@ -109,6 +110,8 @@ H.ChatsController_sendMessageInChat = function(ctx)
       or messages_of(function(m) return m.provider_id == qid and m.chat_id == chat.id end)[1]
     if not quote then return reply.invalid("quote_id", "no message " .. tostring(qid)) end
   end
+  local over = limits.spend(chat.account_id, "messages")
+  if over then return over end
   local msg = api.post(chat, { text = text, files = ctx.files, quote = quote })
   return reply.ok({ object = "MessageSent", message_id = msg.id }, 201)
 end

@@ -6,6 +6,7 @@
 local api = require "unipile.sandbox.api"
 local state = require "unipile.sandbox.state"
 local reply = require "unipile.sandbox.reply"
+local limits = require "unipile.sandbox.limits"
 local json = require "unipile.sandbox.json"
 local social = require "unipile.sandbox.seed.social"
 
@@ -89,6 +90,8 @@ H.UsersController_addUserByIdentifier = social_route(function(ctx, account)
       end
     end
   end
+  local over = limits.spend(account.id, "invitations")
+  if over then return over end
   local inv = state.add("invitations_sent", social.new_invitation_sent(state.get().rng, account, p,
     present(message) and message or nil, state.now_ms()))
   return reply.ok({ object = "UserInvitationSent", invitation_id = inv.id }) -- 200: the only success the OpenAPI lists
