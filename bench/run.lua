@@ -217,6 +217,26 @@ guarded("3", function()
     :format(fmt(s.wall_s / 1.3)))
 end)
 
+-- What the journal costs a sending call (sendMessage on the sandbox): a
+-- SQLite journal against none, rounds alternating.
+guarded("journal", function()
+  assert(SANDBOX ~= "", "no sandbox")
+  local n, cpu, wall = 300, { plain = {}, journal = {} }, { plain = {}, journal = {} }
+  for _ = 1, 3 do
+    for _, mode in ipairs { "plain", "journal" } do
+      local r = run_kv(lua_cmd("bench/sdk_journal.lua", { "dsn=" .. SANDBOX, "key=" .. SANDBOX_KEY,
+        "sandbox=" .. SANDBOX, "n=" .. n, "mode=" .. mode }))
+      cpu[mode][#cpu[mode] + 1], wall[mode][#wall[mode] + 1] = r.cpu_us_per_call, r.wall_ms_per_call
+    end
+  end
+  local c0, c1, w0, w1 = median(cpu.plain), median(cpu.journal), median(wall.plain), median(wall.journal)
+  row { id = "journal", what = "a sending call (`chats:send_message`, 300 a round, each a new key) with a SQLite "
+      .. "journal (WAL) against none: CPU of the process and wall time per call",
+    sdk = fmt(c1, 1) .. " µs CPU, " .. fmt(w1, 2) .. " ms", base = "no journal: " .. fmt(c0, 1) .. " µs CPU, "
+      .. fmt(w0, 2) .. " ms", ratio = "+" .. fmt(c1 - c0, 1) .. " µs CPU, +" .. fmt(w1 - w0, 2) .. " ms a call",
+    goal = "—", result = "info", server = "sandbox (" .. SANDBOX_SOURCE .. ")" }
+end)
+
 ---------------------------------------------------------------------------
 -- 4. prefetch
 
