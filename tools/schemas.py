@@ -61,23 +61,28 @@ def convert(node):
     return out
 
 
-def derive(path):
+def operations(path):
+    """(method, route, operation object) of every operation of the yaml."""
     import yaml
     with open(path) as f:
         doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    ops = {}
     for route, item in doc["paths"].items():
         for method, op in item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            responses = {}
-            for status, resp in (op.get("responses") or {}).items():
-                content = (resp.get("content") or {}).get("application/json")
-                if content and "schema" in content:
-                    responses[str(status)] = convert(content["schema"])
-                else:
-                    responses[str(status)] = None  # documented, no JSON body
-            ops[method.upper() + " " + route] = responses
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield method, route, op
+
+
+def derive(path):
+    ops = {}
+    for method, route, op in operations(path):
+        responses = {}
+        for status, resp in (op.get("responses") or {}).items():
+            content = (resp.get("content") or {}).get("application/json")
+            if content and "schema" in content:
+                responses[str(status)] = convert(content["schema"])
+            else:
+                responses[str(status)] = None  # documented, no JSON body
+        ops[method.upper() + " " + route] = responses
     json.dump({"source": "openapi-v1.yaml (Unipile v1), derived by tools/schemas.py", "operations": ops},
               sys.stdout, sort_keys=True, separators=(",", ":"))
     sys.stdout.write("\n")
@@ -108,22 +113,16 @@ def body_params(schema):
 
 
 def derive_params(path):
-    import yaml
-    with open(path) as f:
-        doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     ops = {}
-    for route, item in doc["paths"].items():
-        for method, op in item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            params = [{"name": p["name"], "in": p["in"], "required": bool(p.get("required")),
-                       "schema": convert(p.get("schema") or {})}
-                      for p in op.get("parameters") or [] if p["in"] in ("path", "query")]
-            body = None
-            for content_type, content in ((op.get("requestBody") or {}).get("content") or {}).items():
-                body = "multipart" if content_type.startswith("multipart/") else "json"
-                params += body_params(content.get("schema") or {})
-            ops[method.upper() + " " + route] = {"body": body, "params": params}
+    for method, route, op in operations(path):
+        params = [{"name": p["name"], "in": p["in"], "required": bool(p.get("required")),
+                   "schema": convert(p.get("schema") or {})}
+                  for p in op.get("parameters") or [] if p["in"] in ("path", "query")]
+        body = None
+        for content_type, content in ((op.get("requestBody") or {}).get("content") or {}).items():
+            body = "multipart" if content_type.startswith("multipart/") else "json"
+            params += body_params(content.get("schema") or {})
+        ops[method.upper() + " " + route] = {"body": body, "params": params}
     json.dump({"source": "openapi-v1.yaml (Unipile v1), derived by tools/schemas.py derive-params",
                "operations": ops}, sys.stdout, sort_keys=True, indent=0, separators=(",", ":"))
     sys.stdout.write("\n")
