@@ -17,12 +17,20 @@ local function raw(sb, request_line, head, body)
   for _, h in ipairs(head or {}) do lines[#lines + 1] = h end
   if body then lines[#lines + 1] = "Content-Length: " .. #body end
   assert(c:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")))
-  local answer = c:receive("*a")
-  c:close()
-  local top, rest = answer:match("^(.-)\r\n\r\n(.*)$")
+  -- The head line by line, then the body by its Content-Length: waiting
+  -- for the close would wait out nginx's lingering close (5 s) after a 413.
+  local top = {}
+  repeat
+    local line = assert(c:receive("*l"))
+    top[#top + 1] = line
+  until line == ""
+  top = table.concat(top, "\r\n")
   local status = tonumber(top:match("^HTTP/1%.%d (%d%d%d)"))
   local headers = {}
   for name, value in top:gmatch("\n([^:\r\n]+):%s*([^\r\n]*)") do headers[name:lower()] = value end
+  local length = tonumber(headers["content-length"])
+  local rest = length and (length > 0 and assert(c:receive(length)) or "") or c:receive("*a")
+  c:close()
   return status, headers, rest
 end
 
