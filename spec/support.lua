@@ -145,12 +145,7 @@ function M.blackhole()
 end
 
 --- A port with nothing listening (connection refused).
-function M.closed_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
+M.closed_port = require("unipile.sandbox.sys").free_port -- bound and closed again: nothing listens
 
 --- The hostile server of spec/hostile_server.lua, in a child process of
 -- the runtime under test: returns its base URL and a function that stops it.
