@@ -221,6 +221,7 @@ static const luaL_Reg core_functions[] = {
   { "now", core_now },
   { "sleep", core_sleep },
   { "multi", multi_new },
+  { "wait", events_wait },
   { "json_decode", json_decode },
   { NULL, NULL } };
 

@@ -38,6 +38,12 @@
 #define ATTEMPT_LOG_SIZE 16
 
 typedef struct multi multi_t;
+
+/* events.c: a socket curl wants watched, and one queued event. */
+typedef struct { curl_socket_t fd; int what; } ev_socket; /* what: CURL_POLL_* */
+enum { EV_SOCKET, EV_TIMER };
+typedef struct { int kind; curl_socket_t fd; long value; } ev_event; /* value: CURL_POLL_* or ms */
+#define TIMER_UNKNOWN (-2)                /* no timer event sent yet */
 typedef struct transfer transfer_t;
 
 typedef enum { T_NEW, T_WAITING, T_RUNNING, T_DONE } transfer_state;
@@ -120,6 +126,14 @@ struct multi {
   char *user_agent;
   CURL *pool[EASY_POOL_SIZE];
   int npool;
+  /* events.c: what curl's socket callback asked (always), and the events
+   * queued for a driver (only while one listens: events_on) */
+  ev_socket *sockets;
+  int nsockets, socket_cap;
+  ev_event *queue;
+  int nqueue, queue_cap;
+  int events_on, timer_dirty, events_oom;
+  int64_t timer_reported;       /* due time of the last timer event (-1 cancel), or TIMER_UNKNOWN */
 };
 
 /* core.c */
@@ -132,6 +146,14 @@ CURL *multi_take_easy(multi_t *m);
 void multi_give_easy(multi_t *m, CURL *easy);
 void multi_submit(lua_State *L, multi_t *m, transfer_t *t);
 void multi_cancel(lua_State *L, transfer_t *t);
+void multi_round(lua_State *L, multi_t *m, curl_socket_t fd, int mask);
+long multi_next_due(multi_t *m);
+
+/* events.c */
+void events_install(multi_t *m);
+void events_free(multi_t *m);
+int events_wait(lua_State *L);
+extern const luaL_Reg events_methods[];
 
 /* transfer.c */
 void transfer_register(lua_State *L);

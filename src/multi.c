@@ -323,19 +323,46 @@ static int process_cancels(lua_State *L, multi_t *m) {
   return finished;
 }
 
-/* One non-blocking round: start what is due, let curl work, reap. */
-static int step(lua_State *L, multi_t *m) {
+/* curl_multi_perform, then every transfer's sockets handed to the socket
+ * callback (events.c): with 7.88 curl_multi_perform alone reports none, and
+ * curl_multi_socket_all is the one call that does both (deprecated for
+ * new event loops, which use socket_action, but kept by curl; event
+ * drivers and core.wait rely on the socket table being current after a
+ * perform). */
+static CURLMcode perform_all(CURLM *multi, int *running) {
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+  return curl_multi_socket_all(multi, running);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+}
+
+/* One non-blocking round: start what is due, let curl work, reap.  curl
+ * works on everything (fd == ROUND_PERFORM: curl_multi_perform) or on one
+ * socket's readiness or its timeout (curl_multi_socket_action). */
+#define ROUND_PERFORM (-2)
+static int round_of(lua_State *L, multi_t *m, curl_socket_t fd, int mask) {
   int running, finished;
   CURLMcode mc;
   finished = start_due(L, m);
   m->L = L;
   m->in_perform = 1;
-  mc = curl_multi_perform(m->multi, &running);
+  if (fd == ROUND_PERFORM) mc = perform_all(m->multi, &running);
+  else mc = curl_multi_socket_action(m->multi, fd, mask, &running);
   m->in_perform = 0;
   m->L = NULL;
-  if (mc != CURLM_OK) return luaL_error(L, "curl_multi_perform: %s", curl_multi_strerror(mc));
+  if (mc != CURLM_OK) return luaL_error(L, "curl_multi_%s: %s", fd == ROUND_PERFORM ? "perform" : "socket_action",
+                                        curl_multi_strerror(mc));
   return finished + process_done(L, m) + process_cancels(L, m);
 }
+
+static int step(lua_State *L, multi_t *m) { return round_of(L, m, ROUND_PERFORM, 0); }
+
+/* events.c's actions: a round driven by one socket or the timer. */
+void multi_round(lua_State *L, multi_t *m, curl_socket_t fd, int mask) { round_of(L, m, fd, mask); }
 
 static multi_t *check_multi(lua_State *L) {
   multi_t *m = (multi_t *)luaL_checkudata(L, 1, MULTI_MT);
@@ -373,14 +400,18 @@ static int m_pending(lua_State *L) {
   return 1;
 }
 
-/* timeout() -> ms until perform has something to do (0 = now), -1 = only
- * socket activity can change anything. */
-static int m_timeout(lua_State *L) {
-  multi_t *m = check_multi(L);
+/* Ms until perform (or timeout_action) has something to do (0 = now), -1
+ * = only socket activity can change anything: the smaller of curl's
+ * timeout and the multi's next due start or expiry. */
+long multi_next_due(multi_t *m) {
   long curl_ms = -1, start_ms = next_start_in(m);
   curl_multi_timeout(m->multi, &curl_ms);
   if (curl_ms < 0 || (start_ms >= 0 && start_ms < curl_ms)) curl_ms = start_ms;
-  lua_pushinteger(L, curl_ms);
+  return curl_ms;
+}
+
+static int m_timeout(lua_State *L) {
+  lua_pushinteger(L, multi_next_due(check_multi(L)));
   return 1;
 }
 
@@ -405,6 +436,7 @@ static void multi_close(lua_State *L, multi_t *m) {
   if (m->share) curl_share_cleanup(m->share);
   m->multi = NULL;
   m->share = NULL;
+  events_free(m); /* after curl_multi_cleanup, whose removes it records */
   curl_slist_free_all(m->headers);
   m->headers = NULL;
   free(m->user_agent);
@@ -485,6 +517,7 @@ int multi_new(lua_State *L) {
   m->rng = splitmix64((uint64_t)time(NULL) ^ (uint64_t)monotonic_ms() ^ (uint64_t)(uintptr_t)m);
   if ((m->multi = curl_multi_init()) == NULL || (m->share = curl_share_init()) == NULL)
     return luaL_error(L, "cannot create curl handles");
+  events_install(m);
   /* No lock callbacks: a multi is only ever used from its Lua state's
    * thread.  CONNECT puts the connection cache in the share; curl uses it
    * for every easy handle of the multi that carries this share. */
@@ -510,6 +543,7 @@ void multi_register(lua_State *L) {
   luaL_newmetatable(L, MULTI_MT);
   luaL_setfuncs(L, meta, 0);
   luaL_newlib(L, methods);
+  luaL_setfuncs(L, events_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }
