@@ -16,7 +16,9 @@
 --
 -- The loop is split in two so event loops can drive it: `step()` does all
 -- that can be done now without blocking and says how long until more can be
--- done; `run()` blocks between steps, the Neovim driver arms a timer.
+-- done; `run()` blocks between steps. Event drivers (`unipile.luv`, and
+-- `unipile.nvim` on it) call `advance()` when curl's sockets say a
+-- transfer moved.
 -- @module unipile.scheduler
 
 local core = require "unipile.core"
@@ -131,25 +133,44 @@ function Scheduler:wake(now)
   end
 end
 
+--- Resume every task whose wait is over, and the tasks they make ready,
+-- until none is ready. With `drive`, each multi waited on gets a
+-- `perform(0)` between batches (the polling drivers); an event driver
+-- passes none: curl's sockets tell it when a transfer moved.
+-- @local
+function Scheduler:advance(drive)
+  self:wake(core.now())
+  while #self.ready > 0 do
+    local batch = self.ready
+    self.ready = {}
+    for _, task in ipairs(batch) do self:resume(task) end
+    if drive then
+      for multi in pairs(self.multis) do multi:perform(0) end
+    end
+    self:wake(core.now())
+  end
+end
+
+--- Ms until the earliest `unipile.sleep` of a task ends (0: over), or nil
+-- when no task sleeps.
+-- @local
+function Scheduler:next_sleep(now)
+  local wait
+  for _, w in pairs(self.waits) do
+    if w.until_ms then wait = math.min(wait or math.huge, math.max(0, w.until_ms - now)) end
+  end
+  return wait
+end
+
 --- Do everything possible now without blocking. Returns the number of
 -- milliseconds after which another step is useful (0: at once), or nil
 -- when every task is done.
 -- @local
 function Scheduler:step()
   for multi in pairs(self.multis) do multi:perform(0) end
-  self:wake(core.now())
-  while #self.ready > 0 do
-    local batch = self.ready
-    self.ready = {}
-    for _, task in ipairs(batch) do self:resume(task) end
-    for multi in pairs(self.multis) do multi:perform(0) end
-    self:wake(core.now())
-  end
+  self:advance(true)
   if self.alive == 0 then return nil end
-  local wait, now = 1000, core.now()
-  for _, w in pairs(self.waits) do
-    if w.until_ms then wait = math.min(wait, math.max(0, w.until_ms - now)) end
-  end
+  local wait = math.min(1000, self:next_sleep(core.now()) or 1000)
   for multi in pairs(self.multis) do
     local t = multi:timeout()
     if t >= 0 then wait = math.min(wait, t) end
@@ -157,20 +178,22 @@ function Scheduler:step()
   return wait
 end
 
---- Step until every task is done, blocking in curl (or sleeping) between
--- steps.
+--- Step until every task is done, blocking between steps: in the one
+-- multi's `perform(wait)` (curl_multi_poll), or, with tasks on several
+-- clients, in one `core.wait` over all their sockets and timers; with no
+-- transfer in flight, in `core.sleep`.
 -- @local
 function Scheduler:loop()
   while true do
     local wait = self:step()
     if wait == nil then return end
     if wait > 0 then
-      local only, count = nil, 0
-      for multi in pairs(self.multis) do only, count = multi, count + 1 end
-      if count == 1 then
-        only:perform(wait)          -- wakes as soon as a socket is ready
-      elseif count > 1 then
-        only:perform(math.min(wait, 2))
+      local list = {}
+      for multi in pairs(self.multis) do list[#list + 1] = multi end
+      if #list == 1 then
+        list[1]:perform(wait)       -- wakes as soon as a socket is ready
+      elseif #list > 1 then
+        core.wait(list, wait)       -- the next step performs each multi
       else
         core.sleep(wait)
       end
