@@ -99,12 +99,16 @@ void events_install(multi_t *m) {
   m->timer_reported = TIMER_UNKNOWN;
 }
 
-void events_free(multi_t *m) {
+void events_free_sockets(multi_t *m) {
   free(m->sockets);
-  free(m->queue);
   m->sockets = NULL;
+  m->nsockets = m->socket_cap = 0;
+}
+
+void events_free_queue(multi_t *m) {
+  free(m->queue);
   m->queue = NULL;
-  m->nsockets = m->nqueue = m->socket_cap = m->queue_cap = 0;
+  m->nqueue = m->queue_cap = 0;
 }
 
 /* The timer event, when the multi's next due time moved since the last

@@ -151,7 +151,8 @@ long multi_next_due(multi_t *m);
 
 /* events.c */
 void events_install(multi_t *m);
-void events_free(multi_t *m);
+void events_free_sockets(multi_t *m);
+void events_free_queue(multi_t *m);
 int events_wait(lua_State *L);
 extern const luaL_Reg events_methods[];
 

@@ -436,7 +436,7 @@ static void multi_close(lua_State *L, multi_t *m) {
   if (m->share) curl_share_cleanup(m->share);
   m->multi = NULL;
   m->share = NULL;
-  events_free(m); /* after curl_multi_cleanup, whose removes it records */
+  events_free_sockets(m); /* after curl_multi_cleanup, whose removes it records */
   curl_slist_free_all(m->headers);
   m->headers = NULL;
   free(m->user_agent);
@@ -452,6 +452,7 @@ static int m_close(lua_State *L) {
 
 static int m_gc(lua_State *L) {
   multi_close(L, (multi_t *)lua_touserdata(L, 1));
+  events_free_queue((multi_t *)lua_touserdata(L, 1)); /* kept by close: a driver still drains it */
   return 0;
 }
 

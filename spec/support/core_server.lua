@@ -93,6 +93,18 @@ http {
     location = /hits {
       content_by_lua_block { ngx.print(ngx.shared.hits:get(ngx.var.arg_key) or 0) }
     }
+    # chunks of 64 KiB, one every ms milliseconds: a long download
+    location ~ /drip$ {
+      content_by_lua_block {
+        local chunk = string.rep("0123456789abcdef", 4096)
+        ngx.header["Content-Length"] = #chunk * (tonumber(ngx.var.arg_chunks) or 10)
+        for _ = 1, tonumber(ngx.var.arg_chunks) or 10 do
+          ngx.print(chunk)
+          ngx.flush(true)
+          ngx.sleep((tonumber(ngx.var.arg_ms) or 10) / 1000)
+        end
+      }
+    }
     location = /slow {
       content_by_lua_block {
         ngx.sleep((tonumber(ngx.var.arg_ms) or 1000) / 1000)
