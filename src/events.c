@@ -122,9 +122,22 @@ static void queue_timer(multi_t *m) {
   m->timer_reported = due;
 }
 
+/* A watch that a later event of the same queue replaces: only the last
+ * state counts, and a socket curl opened and closed again within one
+ * action (a refused connect) must not reach the loop at all (its fd is
+ * closed: libuv would refuse it).  Removes are always kept: the driver
+ * may watch the fd from an earlier list. */
+static int superseded(const multi_t *m, int i) {
+  int j;
+  if (m->queue[i].kind != EV_SOCKET || m->queue[i].value == CURL_POLL_REMOVE) return 0;
+  for (j = i + 1; j < m->nqueue; j++)
+    if (m->queue[j].kind == EV_SOCKET && m->queue[j].fd == m->queue[i].fd) return 1;
+  return 0;
+}
+
 /* Pushes the queued events as a list and empties the queue. */
 static int push_events(lua_State *L, multi_t *m) {
-  int i;
+  int i, n = 0;
   if (m->events_on) queue_timer(m);
   if (m->events_oom) {
     m->events_oom = 0;
@@ -134,6 +147,7 @@ static int push_events(lua_State *L, multi_t *m) {
   for (i = 0; i < m->nqueue; i++) {
     const ev_event *e = &m->queue[i];
     int socket = e->kind == EV_SOCKET;
+    if (superseded(m, i)) continue;
     lua_createtable(L, 3, 0);
     lua_pushstring(L, socket ? "socket" : "timer");
     lua_rawseti(L, -2, 1);
@@ -143,7 +157,7 @@ static int push_events(lua_State *L, multi_t *m) {
       lua_pushstring(L, WHAT_NAMES[e->value >= 0 && e->value <= CURL_POLL_REMOVE ? e->value : 0]);
       lua_rawseti(L, -2, 3);
     }
-    lua_rawseti(L, -2, i + 1);
+    lua_rawseti(L, -2, ++n);
   }
   m->nqueue = 0;
   return 1;

@@ -86,10 +86,11 @@ end
 
 -- A loop callback: let curl act on the multi, apply its new events, wake
 -- the runs whose transfers ended.
+-- No error may escape into luv (it would only print it): a failed action
+-- fails the runs that wait on the multi.
 function Driver:act(w, action, fd, what)
-  local ok, events = pcall(w.multi[action], w.multi, fd, what)
-  if not ok then return self:fail_multi(w.multi, events) end
-  self:apply(w, events)
+  local ok, err = pcall(function() self:apply(w, w.multi[action](w.multi, fd, what)) end)
+  if not ok then return self:fail_multi(w.multi, err) end
   self:wake_runs()
 end
 
@@ -121,8 +122,8 @@ function Driver:sync()
     end
   end
   for multi, w in pairs(self.watchers) do
-    local ok, events = pcall(multi.events, multi)
-    if ok then self:apply(w, events) else self:fail_multi(multi, events) end
+    local ok, err = pcall(function() self:apply(w, multi:events()) end)
+    if not ok then self:fail_multi(multi, err) end
   end
 end
 
