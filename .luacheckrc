@@ -20,6 +20,7 @@ files["examples/openresty/**/*.lua"] = { std = "ngx_lua", read_globals = { ngx =
 -- The Neovim driver and its spec script run inside Neovim: LuaJIT + `vim`.
 files["lua/unipile/nvim.lua"] = { std = "luajit", read_globals = { "vim" } }
 files["spec/nvim/**/*.lua"] = { std = "luajit", read_globals = { "vim" } }
+files["bench/nvim/**/*.lua"] = { std = "luajit", read_globals = { "vim" } }
 
 -- The fuzz harnesses embed Lua 5.4 (tools/fuzz.sh links -llua5.4).
 files["fuzz/**/*.lua"] = { std = "lua54" }

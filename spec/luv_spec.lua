@@ -59,6 +59,7 @@ describe("unipile.luv on lua-luv", function()
   after_each(function()
     sb:clear_faults()
     client:close()
+    assert.are.same({}, driver:handles())
     assert.are.same({}, open_handles())        -- nothing of ours (nor the spec's) left open
   end)
 

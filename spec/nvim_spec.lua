@@ -1,5 +1,7 @@
 -- unipile.nvim in a real headless Neovim: a request held 500 ms by the
--- sandbox while a 20 ms editor timer keeps firing (spec/nvim/transfer.lua).
+-- sandbox while a 20 ms editor timer keeps firing (spec/nvim/transfer.lua);
+-- on unipile.luv, 50 concurrent requests, cancel and a long download
+-- (spec/nvim/events.lua).
 -- Neovim's LuaJIT loads build/luajit/unipile/core.so, whatever runtime runs
 -- busted.
 local support = require "support"
@@ -11,15 +13,15 @@ local root = sys.cwd()
 local nvim = sys.which("nvim") or ""
 
 -- Run the script in headless Neovim; returns the RESULT fields and the output.
-local function run_script(sb, mode)
+local function run_script(sb, mode, script, env)
   local core = root .. "/build/luajit/unipile/core.so"
   if not sys.readable(core) then sys.execute("tools/build.sh luajit >/dev/null") end
   local cmd = table.concat({
     sys.WITHOUT_SANITIZERS,
     "UNIPILE_REPO=" .. q(root), "UNIPILE_DSN=" .. q(sb.url), "UNIPILE_API_KEY=" .. q(sb.api_key),
-    "UNIPILE_NVIM_MODE=" .. q(mode or "driver"),
+    "UNIPILE_NVIM_MODE=" .. q(mode or "driver"), env or "",
     "timeout 20", q(nvim), "--headless -u NONE -i NONE -n",
-    "-c", q("luafile " .. root .. "/spec/nvim/transfer.lua"), "</dev/null 2>&1",
+    "-c", q("luafile " .. root .. "/spec/nvim/" .. (script or "transfer.lua")), "</dev/null 2>&1",
   }, " ")
   local out = sys.capture(cmd)
   local line = out:match("RESULT ([^\n]*)")
@@ -74,6 +76,51 @@ describe("unipile.nvim in headless Neovim", function()
     assert.are.equal(404, r.call_err)
     assert.are.equal("none", r.call_result)
   end)
+
+  -- spec/nvim/events.lua's cases: the faults, then what the RESULT must say.
+  local EVENT_CASES = {
+    { "many", "runs 50 concurrent requests held 200 ms while the editor's timer keeps firing",
+      { path = "^/api/v1/chats$", latency_ms = 200, count = 50 },
+      function(r)
+        local expected = {}
+        for i, chat in ipairs(support.client().chats:list { limit = 5 }.items) do expected[i] = chat.id end
+        assert.are.equal(table.concat(expected, ","), r.first)
+        assert.are.equal(50, r.same)
+        assert.are.equal(0, r.failed)
+        assert.are.equal("50_results", r.buffer)     -- the task used the vim API
+        local faulted = 0
+        for _, rec in ipairs(support.requests()) do
+          if rec.path == "/api/v1/chats" and rec.fault then faulted = faulted + 1 end
+        end
+        assert.are.equal(50, faulted)
+      end },
+    { "cancel", "cancels a request in flight: on_done gets \"cancelled\", the transfer is gone",
+      { path = "^/api/v1/chats$", latency_ms = 3000 },
+      function(r)
+        assert.are.equal("true", r.cancelled)
+        assert.are.equal("cancelled", r.err)
+        assert.are.equal(0, r.pending)
+        assert.is_true(r.elapsed_ms < 2000, "elapsed " .. r.elapsed_ms)
+      end },
+    { "download", "streams a long download to a file without blocking the editor", nil,
+      function(r)
+        assert.are.equal(200, r.status)
+        assert.are.equal(40 * 65536, r.bytes)
+      end },
+  }
+  for _, case in ipairs(EVENT_CASES) do
+    it(case[2], function()
+      local server = case[1] == "download" and require("support.core_server").start()
+      if case[3] then sb:fault(case[3]) end
+      local r, out = run_script(sb, case[1], "events.lua",
+        server and "UNIPILE_FILES_URL=" .. q(server.base) or nil)
+      if server then require("support.core_server").stop(server) end
+      assert.are.equal("true", r.ok, out)
+      assert.are.equal(0, r.handles, "the driver left handles open: " .. out)
+      assert.is_true(r.ticks >= 5, "the editor's 10 ms timer fired only " .. tostring(r.ticks) .. " times: " .. out)
+      case[4](r)
+    end)
+  end
 
   it("control: the same request made the blocking way starves the timer", function()
     sb:fault { path = "^/api/v1/chats$", latency_ms = 500 }

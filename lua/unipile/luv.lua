@@ -51,7 +51,26 @@ function M.new(uv, opts)
     schedule = opts.schedule,
     watchers = {},         -- multi → { polls = { [fd] = poll }, timer = }
     runs = {},             -- run → true, while not done
+    made = setmetatable({}, { __mode = "k" }),  -- every handle it opened
   }, Driver)
+end
+
+-- A new luv handle ("new_timer", "new_socket_poll"), remembered for `handles`.
+function Driver:new_handle(kind, ...)
+  local h = assert(self.uv[kind](...))
+  self.made[h] = true
+  return h
+end
+
+--- The handles of this driver that are still open (none once every run
+-- is done). In Neovim, where `uv.walk` cannot be used (it asserts on the
+-- editor's own handles), this is how to check.
+function Driver:handles()
+  local open = {}
+  for h in pairs(self.made) do
+    if not h:is_closing() then open[#open + 1] = h end
+  end
+  return open
 end
 
 -- Every run that waits on `multi`, failed with `err` (an action raised).
@@ -73,7 +92,7 @@ function Driver:apply(w, events)
       local poll = w.polls[e[2]]
       if not poll then
         local fd = e[2]
-        poll = self.uv.new_socket_poll(fd)
+        poll = self:new_handle("new_socket_poll", fd)
         w.polls[fd] = poll
         w.on_ready[fd] = w.on_ready[fd] or function(err, ready)
           self:act(w, "socket_action", fd, err and "err" or READY[ready] or "inout")
@@ -97,7 +116,7 @@ end
 function Driver:watch(multi)
   local w = self.watchers[multi]
   if w then return w end
-  w = { multi = multi, polls = {}, on_ready = {}, timer = self.uv.new_timer() }
+  w = { multi = multi, polls = {}, on_ready = {}, timer = self:new_handle("new_timer") }
   w.on_timer = function() self:act(w, "timeout_action") end
   self.watchers[multi] = w
   return w
@@ -157,7 +176,7 @@ function Driver:arm_sleep(run)
     if run.sleep then run.sleep:stop() end
     return
   end
-  run.sleep = run.sleep or self.uv.new_timer()
+  run.sleep = run.sleep or self:new_handle("new_timer")
   run.sleep:start(math.ceil(ms), 0, function() self:kick(run) end)
 end
 
@@ -211,7 +230,7 @@ function Driver:run(fn, on_done, ...)
     return true
   end
   -- The first step too runs from the loop: run() returns before fn starts.
-  local start = self.uv.new_timer()
+  local start = self:new_handle("new_timer")
   start:start(0, 0, function()
     close(start)
     self:kick(run)

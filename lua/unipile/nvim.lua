@@ -33,6 +33,10 @@ local function the_driver()
   return driver
 end
 
+--- The `unipile.luv` driver on Neovim's loop that `run` uses
+-- (`driver():handles()` lists its open handles: none once every run is done).
+M.driver = the_driver
+
 --- Run `fn(...)` as a scheduler task driven from the Neovim event loop and
 -- return at once. When it and everything it spawned are done,
 -- `on_done(true, results...)` or `on_done(false, err)` is called (from the
