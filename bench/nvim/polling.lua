@@ -1,4 +1,4 @@
---- The polling Neovim driver as it was before unipile.luv (kept for bench/ only: the wakeups row compares it with the event driver).
+--- The polling Neovim driver before unipile.luv, kept for bench/ only (the wakeups row compares it).
 --
 --     local un = require "unipile.nvim"
 --     un.run(function()
