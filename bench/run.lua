@@ -259,6 +259,71 @@ guarded("4", function()
 end)
 
 ---------------------------------------------------------------------------
+-- Event-driven integration: curl's sockets in the host's loop (events,
+-- luv, run2).
+
+-- A request the sandbox holds 3 s, inside headless Neovim: what it costs
+-- the editor process (bench/nvim/wakeups.lua), the blocking call (the
+-- transfer itself), the old polling driver and the event driver, one
+-- after the other in this run.
+guarded("events", function()
+  assert(SANDBOX ~= "", "no sandbox")
+  local sb = require("unipile.sandbox").attach(SANDBOX)
+  local got = {}
+  for _, mode in ipairs { "blocking", "polling", "events" } do
+    sb:clear_faults()
+    sb:fault { path = "^/api/v1/accounts$", latency_ms = 3000 }
+    got[mode] = run_kv(table.concat({ sys.WITHOUT_SANITIZERS, "UNIPILE_REPO=" .. q(sys.cwd()),
+      "UNIPILE_DSN=" .. q(SANDBOX), "UNIPILE_API_KEY=" .. q(SANDBOX_KEY), "BENCH_MODE=" .. mode,
+      "timeout 30 nvim --headless -u NONE -i NONE -n -c", q("luafile bench/nvim/wakeups.lua"), "</dev/null 2>&1" }, " "))
+    assert(got[mode].nvcsw, mode .. ": " .. tostring(got[mode].error))
+  end
+  sb:clear_faults()
+  local base = got.blocking
+  local function cost(r) return ("%d wakeups, %s ms CPU"):format(r.nvcsw, fmt(r.cpu_ms)) end
+  local function beyond(r) return r.nvcsw - base.nvcsw, r.cpu_ms - base.cpu_ms end
+  for _, mode in ipairs { "events", "polling" } do
+    local wakeups, cpu = beyond(got[mode])
+    local pass = wakeups <= 5 and cpu <= 2
+    row { id = mode == "events" and "events" or "events polling",
+      what = mode == "events" and "a request the sandbox holds 3 s, made in headless Neovim through `unipile.nvim` "
+          .. "(`unipile.luv`: curl's sockets and timer in the editor's loop): voluntary context switches (wakeups) "
+          .. "and CPU of the editor process, beyond the transfer itself (the same request through blocking `client:call`)"
+        or "the same through the old polling driver (`bench/nvim/polling.lua`, 1–10 ms timer), in the same run",
+      sdk = cost(got[mode]), base = "blocking call: " .. cost(base),
+      ratio = ("+%d wakeups, +%s ms CPU"):format(wakeups, fmt(cpu)),
+      goal = mode == "events" and "≤ +5 wakeups, ≤ +2 ms" or "—",
+      result = mode == "events" and (pass and "pass" or "FAIL") or "info", server = "sandbox (" .. SANDBOX_SOURCE .. ")" }
+  end
+  note(("events: wall s: blocking %s, polling %s, events %s."):format(fmt(base.wall_s, 3),
+    fmt(got.polling.wall_s, 3), fmt(got.events.wall_s, 3)))
+end)
+
+-- Benchmark 3 again, under unipile.luv (a lua-luv loop), and with two
+-- clients under unipile.run (one core.wait over both multis).
+local MAP_VARIANTS = {
+  { id = "luv", args = { "driver=luv" }, what = "benchmark 3 under `unipile.luv` in a lua-luv loop "
+    .. "(200 requests, 100 ms latency, concurrency 16)" },
+  { id = "run2", args = { "clients=2" }, what = "benchmark 3 with the items alternating between two clients "
+    .. "under `unipile.run` (one wait over both multis' sockets)" },
+}
+for _, v in ipairs(MAP_VARIANTS) do
+  guarded(v.id, function()
+    assert(SANDBOX ~= "", "no sandbox")
+    local n, conc, lat = 200, 16, 100
+    local args = { "dsn=" .. SANDBOX, "key=" .. SANDBOX_KEY, "sandbox=" .. SANDBOX, "n=" .. n,
+      "concurrency=" .. conc, "latency_ms=" .. lat }
+    for _, a in ipairs(v.args) do args[#args + 1] = a end
+    local s = run_kv(lua_cmd("bench/sdk_map.lua", args))
+    local ideal = n / conc * lat / 1000
+    local ratio = s.wall_s / ideal
+    row { id = v.id, what = v.what, sdk = fmt(s.wall_s, 3) .. " s",
+      base = "ideal 200/16 × 100 ms = " .. fmt(ideal, 3) .. " s", ratio = fmt(ratio) .. "×", goal = "≤ 1.3×",
+      result = ratio <= 1.3 and "pass" or "FAIL", server = "sandbox (" .. SANDBOX_SOURCE .. ")" }
+  end)
+end
+
+---------------------------------------------------------------------------
 -- 5. 1 GiB download
 
 local function bench5(out_dir, id, label)

@@ -8,7 +8,7 @@
 #   BENCH_CORE_DIR=/tmp/x/build BENCH_NO_README=1 bench/run.sh   the SDK on another core.so
 #   BENCH_SANDBOX_HEAD=1 bench/run.sh   benchmarks 3 and 4 on HEAD's sandbox, not the working tree's
 #   bench/run.sh race 1          only the benchmarks named (any of: 1 1-gzip 1-noparse 1-parts 1-hooks journal
-#                                2 3 4 5 5-tmpfs race); prints, leaves README.md alone
+#                                2 3 4 5 5-tmpfs race events luv run2); prints, leaves README.md alone
 #   bench/run.sh race-profile    where the race's Lua CPU goes (bench/race_profile.lua), by layer;
 #                                never part of a full run
 #
@@ -25,8 +25,8 @@ case "$LUA" in lua5.4) RT=lua5.4 ;; lua5.1) RT=lua5.1 ;; luajit) RT=luajit ;; *)
 # Benchmarks named on the command line (none: all of them).
 ONLY="$*"
 for b in $ONLY; do
-  case "$b" in 1|1-gzip|1-noparse|1-parts|1-hooks|2|3|4|journal|5|5-tmpfs|race|race-profile) ;;
-    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 1-hooks 2 3 4 journal 5 5-tmpfs race race-profile)" >&2; exit 2 ;;
+  case "$b" in 1|1-gzip|1-noparse|1-parts|1-hooks|2|3|4|journal|5|5-tmpfs|race|race-profile|events|luv|run2) ;;
+    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 1-hooks 2 3 4 journal 5 5-tmpfs race race-profile events luv run2)" >&2; exit 2 ;;
   esac
 done
 want() { # want NAME...: is one of these benchmarks to run?
@@ -91,6 +91,8 @@ if want race && [ "$RT" != luajit ] && command -v luajit >/dev/null; then
   tools/build.sh luajit >/dev/null
   RACE_JIT=build/luajit
 fi
+# events: headless Neovim (LuaJIT) loads build/luajit's core.
+if want events && [ "$RT" != luajit ]; then tools/build.sh luajit >/dev/null; fi
 # BENCH_CORE_DIR=DIR: the SDK side loads DIR/unipile/core.so instead (a
 # build of a patched src/, e.g. bench/proposals/*.patch, to compare).
 CORE_DIR=${BENCH_CORE_DIR:-build/$RT}
@@ -214,7 +216,7 @@ start_sandbox() {
 }
 SANDBOX_SOURCE="working tree"
 UNIPILE_DSN="" UNIPILE_API_KEY=""
-if ! want 3 4 journal; then
+if ! want 3 4 journal events luv run2; then
   :
 elif [ -n "${BENCH_SANDBOX_HEAD:-}" ] || ! start_sandbox; then
   [ -n "${BENCH_SANDBOX_HEAD:-}" ] || {
