@@ -4,7 +4,7 @@
 # examples/quickstart.lua), or everything `make test` needs too (test, the
 # default: the other runtimes, busted, LuaRocks, the docs and lint tools,
 # Neovim, valgrind, clang, the Python of the fidelity checks, LuaSQL SQLite
-# and redis-server for the pacer and journal specs).
+# and redis-server for the pacer and journal specs, lua-luv for unipile.luv).
 # As root: apt-get installs what is missing. Otherwise: print the command.
 set -e
 DEMO_PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev ca-certificates
@@ -14,7 +14,7 @@ lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev
 lua-busted luarocks lua-ldoc lua-markdown lua-check chromium
 neovim valgrind clang libclang-rt-14-dev
 python3 python3-jsonschema python3-yaml
-lua-sql-sqlite3 redis-server"
+lua-sql-sqlite3 redis-server lua-luv"
 case "${1:-test}" in
   demo) PACKAGES=$DEMO_PACKAGES ;;
   test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;

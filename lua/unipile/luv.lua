@@ -32,10 +32,6 @@ local unpack = table.unpack or unpack -- luacheck: ignore 113 143 (5.2+ has one,
 local POLL_EVENTS = { ["in"] = "r", out = "w", inout = "rw" }
 local READY = { r = "in", w = "out", rw = "inout" }
 
-local function close(handle)
-  if handle and not handle:is_closing() then handle:close() end
-end
-
 local Driver = {}
 Driver.__index = Driver
 M.Driver = Driver
@@ -51,7 +47,7 @@ function M.new(uv, opts)
     schedule = opts.schedule,
     watchers = {},         -- multi → { polls = { [fd] = poll }, timer = }
     runs = {},             -- run → true, while not done
-    made = setmetatable({}, { __mode = "k" }),  -- every handle it opened
+    made = {},             -- handle → true: every handle it opened and has not closed
   }, Driver)
 end
 
@@ -62,13 +58,20 @@ function Driver:new_handle(kind, ...)
   return h
 end
 
+-- Close a handle of ours (once closed, luv refuses even is_closing on it).
+function Driver:close(h)
+  if not h then return end
+  self.made[h] = nil
+  if not h:is_closing() then h:close() end
+end
+
 --- The handles of this driver that are still open (none once every run
 -- is done). In Neovim, where `uv.walk` cannot be used (it asserts on the
 -- editor's own handles), this is how to check.
 function Driver:handles()
   local open = {}
   for h in pairs(self.made) do
-    if not h:is_closing() then open[#open + 1] = h end
+    open[#open + 1] = h
   end
   return open
 end
@@ -86,7 +89,7 @@ function Driver:apply(w, events)
     if e[1] == "timer" then
       if e[2] < 0 then w.timer:stop() else w.timer:start(e[2], 0, w.on_timer) end
     elseif e[3] == "remove" then
-      close(w.polls[e[2]])
+      self:close(w.polls[e[2]])
       w.polls[e[2]] = nil
     else
       local poll = w.polls[e[2]]
@@ -126,8 +129,8 @@ end
 function Driver:unwatch(multi)
   local w = self.watchers[multi]
   self.watchers[multi] = nil
-  for _, poll in pairs(w.polls) do close(poll) end
-  close(w.timer)
+  for _, poll in pairs(w.polls) do self:close(poll) end
+  self:close(w.timer)
   multi:events(false)
 end
 
@@ -198,8 +201,9 @@ function Driver:finish(run, ok, ...)
   if run.done then return end
   run.done, run.handle.done = true, true
   self.runs[run] = nil
-  close(run.start)
-  close(run.sleep)
+  self:close(run.start)
+  self:close(run.sleep)
+  run.start, run.sleep = nil, nil
   self:sync()                        -- the removes its cancels queued
   for multi in pairs(run.multis) do
     local needed = false
@@ -232,7 +236,8 @@ function Driver:run(fn, on_done, ...)
   -- The first step too runs from the loop: run() returns before fn starts.
   local start = self:new_handle("new_timer")
   start:start(0, 0, function()
-    close(start)
+    self:close(start)
+    run.start = nil
     self:kick(run)
   end)
   run.start = start
