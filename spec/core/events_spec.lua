@@ -126,6 +126,24 @@ describe("core events", function()
     m:close()
   end)
 
+  it("a socket opened and closed again between two drains reaches the driver only as its remove", function()
+    local m = core.multi()
+    m:events()
+    local port = require("unipile.sandbox.sys").free_port()
+    local t = m:add { url = "http://127.0.0.1:" .. port .. "/", retries = 0 }
+    for _ = 1, 100 do                   -- performs (a task's requests starting) between two drains
+      if t:done() then break end
+      m:perform(10)
+    end
+    assert.are.equal(CURLE.COULDNT_CONNECT, t:result().curl_code)
+    local events = m:events()
+    local fd = first_socket(events)
+    assert.is_number(fd)
+    -- its fd is closed: a driver that started watching it would get EBADF
+    assert.are.same({ "remove" }, socket_story(events, fd))
+    m:close()
+  end)
+
   it("events(false) stops the queue; listening again starts from a snapshot", function()
     local m = core.multi()
     m:events()
