@@ -164,6 +164,31 @@ describe("unipile.luv on lua-luv", function()
     assert.is_true(first.done)
   end)
 
+  it("a blocking call on the same client, from a loop callback, does not strand a run's transfer", function()
+    client.chats:list { limit = 1 }                  -- warm: no connect timer of curl's left to save us
+    sb:fault { path = "^/api/v1/chats$", latency_ms = 100 }
+    sb:fault { path = "^/api/v1/accounts$", latency_ms = 300 }
+    local order = {}
+    local done = in_loop(function(on_done)
+      driver:run(function() return client.chats:list() end, function(...)
+        order[#order + 1] = "run"
+        on_done(...)
+      end)
+      local later = uv.new_timer()
+      later:start(20, 0, function()
+        later:close()
+        client.accounts:list()                       -- blocks the loop 300 ms; the run's transfer ends meanwhile
+        local check = uv.new_timer()
+        check:start(50, 0, function()                -- due after the driver's 0 ms nudge, whatever the load
+          check:close()
+          order[#order + 1] = "check"
+        end)
+      end)
+    end)
+    assert.is_true(done[1], tostring(done[2]))
+    assert.are.equal("run", order[1])
+  end)
+
   it("a long streamed download does not block the loop", function()
     local server = cs.start()
     local path = support.tmpname()

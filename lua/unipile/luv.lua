@@ -76,9 +76,16 @@ function Driver:handles()
   return open
 end
 
+-- The runs, as a list: on_done may start new runs while we go through them.
+function Driver:run_list()
+  local list = {}
+  for run in pairs(self.runs) do list[#list + 1] = run end
+  return list
+end
+
 -- Every run that waits on `multi`, failed with `err` (an action raised).
 function Driver:fail_multi(multi, err)
-  for run in pairs(self.runs) do
+  for _, run in ipairs(self:run_list()) do
     if run.multis[multi] then self:finish(run, false, err) end
   end
 end
@@ -121,6 +128,9 @@ function Driver:watch(multi)
   if w then return w end
   w = { multi = multi, polls = {}, on_ready = {}, timer = self:new_handle("new_timer") }
   w.on_timer = function() self:act(w, "timeout_action") end
+  -- A blocking call on the same client (it blocks the loop) may end our
+  -- runs' transfers: act on the multi in the loop's next turn.
+  scheduler.after_blocking[multi] = function() w.timer:start(0, 0, w.on_timer) end
   self.watchers[multi] = w
   return w
 end
@@ -129,6 +139,7 @@ end
 function Driver:unwatch(multi)
   local w = self.watchers[multi]
   self.watchers[multi] = nil
+  scheduler.after_blocking[multi] = nil
   for _, poll in pairs(w.polls) do self:close(poll) end
   self:close(w.timer)
   multi:events(false)
@@ -157,7 +168,7 @@ local function transfer_ended(s)
 end
 
 function Driver:wake_runs()
-  for run in pairs(self.runs) do
+  for _, run in ipairs(self:run_list()) do
     if transfer_ended(run.scheduler) then self:kick(run) end
   end
 end

@@ -223,6 +223,12 @@ function Task:result()
   return unpack(self.results, 1, self.results.n)
 end
 
+--- multi → function: called after a blocking wait drove that multi, by
+-- the event driver listening to it (`unipile.luv`): curl's events of that
+-- wait (transfers of its runs that ended meanwhile) are still queued.
+-- @local
+M.after_blocking = setmetatable({}, { __mode = "k" })
+
 --- Wait for a transfer: yields to the scheduler inside a task, otherwise
 -- drives the multi until the transfer is done.
 -- @local
@@ -232,6 +238,8 @@ function M.await(multi, transfer)
     coroutine.yield(WAIT, "transfer", multi, transfer)
   else
     while not transfer:done() do multi:perform(1000) end
+    local notify = M.after_blocking[multi]
+    if notify then notify() end
   end
 end
 
