@@ -186,6 +186,7 @@ static multi_t *check_open(lua_State *L) {
  * closed multi: a driver still gets the removes that closing queued. */
 static int m_events(lua_State *L) {
   multi_t *m = (multi_t *)luaL_checkudata(L, 1, MULTI_MT);
+  if (m->in_perform) return luaL_error(L, "multi:events cannot run from inside an output function");
   if (lua_isboolean(L, 2) && !lua_toboolean(L, 2)) {
     m->events_on = 0;
     m->nqueue = 0;
@@ -285,8 +286,11 @@ int events_wait(lua_State *L) {
   int i, n, nfds = 0, cap = 0, ready;
   luaL_checktype(L, 1, LUA_TTABLE);
   n = (int)lua_rawlen(L, 1);
-  for (i = 1; i <= n; i++)
-    if (nth_multi(L, 1, i) == NULL) return luaL_error(L, "core.wait: multis[%d] is not a multi", i);
+  for (i = 1; i <= n; i++) {
+    multi_t *m = nth_multi(L, 1, i);
+    if (m == NULL) return luaL_error(L, "core.wait: multis[%d] is not a multi", i);
+    if (m->in_perform) return luaL_error(L, "core.wait cannot run from inside an output function");
+  }
   if (gather(L, 1, &fds, &nfds, &cap, &wait_ms) < 0) {
     free(fds);
     return luaL_error(L, "out of memory");
