@@ -8,6 +8,7 @@ local core = require "unipile.core"
 local unipile = require "unipile"
 local cs = require "support.core_server"
 local luv = require "unipile.luv"
+local counting = require "support.counting"
 
 -- Every handle of the loop (the spec's own included) as "type" strings.
 local function open_handles()
@@ -37,16 +38,7 @@ end
 
 -- Counts the multi actions (each one a wakeup of the loop by curl) while fn runs.
 local function counting_actions(fn)
-  local methods = getmetatable(core.multi()).__index
-  local n, saved = 0, {}
-  for _, name in ipairs { "socket_action", "timeout_action" } do
-    saved[name] = methods[name]
-    methods[name] = function(...) n = n + 1 return saved[name](...) end
-  end
-  local ok, a, b, c = pcall(fn)
-  for name, f in pairs(saved) do methods[name] = f end
-  assert(ok, a)
-  return n, a, b, c
+  return counting.calls(counting.multi_methods(), { "socket_action", "timeout_action" }, fn)
 end
 
 describe("unipile.luv on lua-luv", function()
@@ -103,6 +95,21 @@ describe("unipile.luv on lua-luv", function()
     assert.is_true(ticks >= 10, ticks .. " ticks")
     -- a poll every 1-10 ms would be 60-600 actions
     assert.is_true(actions <= 15, actions .. " actions")
+  end)
+
+  it("a task's sleep is a luv timer: 300 ms of sleeping resume the task a handful of times", function()
+    local steps, done, ticks, ms = counting.calls(counting.scheduler_methods(), { "advance" }, function()
+      return in_loop(function(on_done)
+        driver:run(function()
+          unipile.sleep(300)
+          return "slept"
+        end, on_done)
+      end)
+    end)
+    assert.are.same({ true, "slept", n = 2 }, done)
+    assert.is_true(ms >= 290, ms .. " ms")
+    assert.is_true(ticks >= 10, ticks .. " ticks")
+    assert.is_true(steps <= 5, steps .. " steps")    -- a poll every 1-10 ms would be 30-300
   end)
 
   local ERRORS = {

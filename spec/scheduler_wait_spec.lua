@@ -2,19 +2,12 @@
 -- their multis' sockets and timers (core.wait), not a short poll of one
 -- multi after the other.
 local support = require "support"
-local core = require "unipile.core"
 local unipile = require "unipile"
 
+local counting = require "support.counting"
+
 -- Runs fn, counting the multis' perform calls (each one a wakeup).
-local function counting_performs(fn)
-  local methods = getmetatable(core.multi()).__index
-  local perform, n = methods.perform, 0
-  methods.perform = function(...) n = n + 1 return perform(...) end
-  local ok, a, b = pcall(fn)
-  methods.perform = perform
-  assert(ok, a)
-  return n, a, b
-end
+local function counting_performs(fn) return counting.calls(counting.multi_methods(), { "perform" }, fn) end
 
 describe("unipile.run with tasks on several clients", function()
   local sb
