@@ -123,10 +123,10 @@ static void queue_timer(multi_t *m) {
 }
 
 /* A watch that a later event of the same queue replaces: only the last
- * state counts, and a socket curl opened and closed again within one
- * action (a refused connect) must not reach the loop at all (its fd is
- * closed: libuv would refuse it).  Removes are always kept: the driver
- * may watch the fd from an earlier list. */
+ * state counts, and a socket curl opened and closed again between two
+ * drains (a refused connect seen by the next perform) must not reach the
+ * loop at all (its fd is closed: libuv would refuse it).  Removes are
+ * always kept: the driver may watch the fd from an earlier list. */
 static int superseded(const multi_t *m, int i) {
   int j;
   if (m->queue[i].kind != EV_SOCKET || m->queue[i].value == CURL_POLL_REMOVE) return 0;
