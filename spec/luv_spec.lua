@@ -196,6 +196,23 @@ describe("unipile.luv on lua-luv", function()
     assert.are.equal("run", order[1])
   end)
 
+  it("a client closed from a loop callback fails its run at once, not when curl's timer fires", function()
+    local closing = support.client()
+    sb:fault { path = "^/api/v1/chats$", status = 429, retry_after = 3, count = 1 }
+    local done, _, ms = in_loop(function(on_done)            -- waits out the hold: no socket open
+      driver:run(function() return closing.chats:list({}, { timeout_ms = 30000 }) end, on_done)
+      local later = uv.new_timer()
+      later:start(50, 0, function()
+        later:close()
+        closing:close()                              -- no transfer of its multi will end by itself now
+      end)
+    end)
+    assert.is_false(done[1])
+    assert.are.equal("network", done[2].kind)        -- the same error as under unipile.run
+    assert.matches("multi closed", done[2].message, 1, true)
+    assert.is_true(ms < 2500, ms .. " ms")           -- the hold ends after 3000 ms
+  end)
+
   it("a long streamed download does not block the loop", function()
     local server = cs.start()
     local path = support.tmpname()

@@ -127,10 +127,14 @@ function Driver:watch(multi)
   local w = self.watchers[multi]
   if w then return w end
   w = { multi = multi, polls = {}, on_ready = {}, timer = self:new_handle("new_timer") }
-  w.on_timer = function() self:act(w, "timeout_action") end
+  w.on_timer = function() self:act(w, w.closed and "events" or "timeout_action") end
   -- A blocking call on the same client (it blocks the loop) may end our
-  -- runs' transfers: act on the multi in the loop's next turn.
-  scheduler.after_blocking[multi] = function() w.timer:start(0, 0, w.on_timer) end
+  -- runs' transfers, and closing the client ends them at once: act on the
+  -- multi in the loop's next turn (a closed one only hands over its removes).
+  scheduler.outside[multi] = function(why)
+    w.closed = w.closed or why == "closed"
+    w.timer:start(0, 0, w.on_timer)
+  end
   self.watchers[multi] = w
   return w
 end
@@ -139,7 +143,7 @@ end
 function Driver:unwatch(multi)
   local w = self.watchers[multi]
   self.watchers[multi] = nil
-  scheduler.after_blocking[multi] = nil
+  scheduler.outside[multi] = nil
   for _, poll in pairs(w.polls) do self:close(poll) end
   self:close(w.timer)
   multi:events(false)

@@ -223,11 +223,22 @@ function Task:result()
   return unpack(self.results, 1, self.results.n)
 end
 
---- multi → function: called after a blocking wait drove that multi, by
--- the event driver listening to it (`unipile.luv`): curl's events of that
--- wait (transfers of its runs that ended meanwhile) are still queued.
+--- multi → function(why): set by the event driver listening to that multi
+-- (`unipile.luv`), called through `nudge` when something outside the loop
+-- changed the multi: `"driven"` after a blocking wait drove it (curl's
+-- events of that wait, transfers of its runs that ended meanwhile, are
+-- still queued), `"closed"` after its client was closed (its transfers
+-- ended at once, and no socket or timer of it will fire again).
 -- @local
-M.after_blocking = setmetatable({}, { __mode = "k" })
+M.outside = setmetatable({}, { __mode = "k" })
+
+--- Tell the driver listening to `multi`, if any, that it changed outside
+-- the loop (`why`: `"driven"` or `"closed"`).
+-- @local
+function M.nudge(multi, why)
+  local notify = M.outside[multi]
+  if notify then notify(why) end
+end
 
 --- Wait for a transfer: yields to the scheduler inside a task, otherwise
 -- drives the multi until the transfer is done.
@@ -238,8 +249,7 @@ function M.await(multi, transfer)
     coroutine.yield(WAIT, "transfer", multi, transfer)
   else
     while not transfer:done() do multi:perform(1000) end
-    local notify = M.after_blocking[multi]
-    if notify then notify() end
+    M.nudge(multi, "driven")
   end
 end
 

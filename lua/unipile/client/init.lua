@@ -105,7 +105,10 @@ end
 
 --- Release the connections now (also done by the garbage collector).
 function Client:close()
-  if self.multi then self.multi:close() end
+  if self.multi then
+    self.multi:close()
+    scheduler.nudge(self.multi, "closed") -- an event driver's runs learn it now, not at their timeout
+  end
   self.closed = true
 end
 Client.__close = Client.close
