@@ -83,7 +83,10 @@ local function sorted_keys(t)
   return keys
 end
 
-local function key(k) return k:match("^[%a_][%w_]*$") and k or string.format("[%q]", k) end
+local RESERVED = {}
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while")
+    :gmatch("%a+") do RESERVED[w] = true end
+local function key(k) return k:match("^[%a_][%w_]*$") and not RESERVED[k] and k or string.format("[%q]", k) end
 
 -- A Lua literal, keys sorted (the file is stable from run to run).
 local function literal(v)
