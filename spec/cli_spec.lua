@@ -1,0 +1,470 @@
+-- The `unipile` command line (bin/unipile, lua/unipile/cli/), run as a
+-- user runs it, one process per command under the runtime of the run,
+-- against the suite's sandbox: every operation of the table with the
+-- sandbox's examples, what the sandbox saw and what the command printed.
+local cjson = require "cjson"
+local encode = require "unipile.encode"
+local registry = require "unipile.operations"
+local sys = require "unipile.sandbox.sys"
+local support = require "support"
+local args = require "unipile.cli.args"
+local cli_mod = require "unipile.cli"
+local facts = require "unipile.cli.facts"
+
+local LUA = os.getenv("UNIPILE_TEST_LUA") or "lua5.4"
+local quote = sys.quote
+
+local TMP = sys.temp_dir("unipile-cli-spec")
+local EMPTY_CONFIG = TMP .. "/no-config"
+
+-- Run `unipile WORDS...` → stdout, stderr, exit status. `env`: extra
+-- variables (false: unset one of the defaults); `wrap`: a function of the
+-- command line (a pseudo-terminal, a pipe).
+local function unipile(words, env, wrap)
+  local sb = support.sandbox()
+  local vars = { UNIPILE_DSN = sb.url, UNIPILE_API_KEY = sb.api_key, XDG_CONFIG_HOME = EMPTY_CONFIG }
+  for k, v in pairs(env or {}) do vars[k] = v or nil end
+  local assign = {}
+  for k, v in pairs(vars) do assign[#assign + 1] = k .. "=" .. quote(v) end
+  local quoted = {}
+  for i, w in ipairs(words) do quoted[i] = quote(w) end
+  local line = LUA .. " bin/unipile " .. table.concat(quoted, " ")
+  local out, err = TMP .. "/out", TMP .. "/err"
+  local cmd = "env -u UNIPILE_DSN -u UNIPILE_API_KEY -u UNIPILE_DEBUG -u UNIPILE_PROFILE "
+    .. table.concat(assign, " ") .. " " .. (wrap and wrap(line) or line) .. " >" .. out .. " 2>" .. err .. " </dev/null"
+  local _, rc = sys.execute(cmd)
+  return sys.read_file(out), sys.read_file(err), rc
+end
+
+local function lines(s)
+  local list = {}
+  for l in s:gmatch("[^\n]+") do list[#list + 1] = l end
+  return list
+end
+
+local function exit_of(kind)
+  for _, row in ipairs(cli_mod.EXIT) do
+    for _, k in ipairs(row[3] or {}) do if k == kind then return row[1] end end
+  end
+end
+
+-- A value of the examples as the words of its option: a list repeats
+-- it, an object is JSON, a file (`{filename, content}`) is @path.
+local function file_word(v)
+  local path = TMP .. "/" .. (v.filename or "upload.bin")
+  sys.write_file(path, v.content or "")
+  return "@" .. path
+end
+
+local function option_words(op, name, v, out)
+  local opt = "--" .. args.dashed(name)
+  local fact = facts[op.id][name] or { t = "any" }
+  local function word(x)
+    if type(x) == "table" and x.content ~= nil then return file_word(x) end
+    if type(x) == "table" then return cjson.encode(x) end
+    return tostring(x)
+  end
+  if type(v) == "table" and v[1] ~= nil and fact.t == "array" then
+    for _, x in ipairs(v) do out[#out + 1] = opt out[#out + 1] = word(x) end
+  else
+    out[#out + 1] = opt
+    out[#out + 1] = word(v)
+  end
+end
+
+local function words_for(op, params)
+  local words = { op.group, args.dashed(op.name), "--retries", "0" }
+  local names = {}
+  for name in pairs(params) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do option_words(op, name, params[name], words) end
+  if op.response == "binary" then words[#words + 1] = "--output" words[#words + 1] = TMP .. "/download" end
+  return words
+end
+
+local function scalar(v) return (encode.scalar(v)) end
+
+describe("unipile (the command line)", function()
+  teardown(function() sys.execute("rm -rf " .. quote(TMP)) end)
+
+  describe("every operation, with the sandbox's examples", function()
+    local examples
+    setup(function()
+      support.reset()
+      examples = support.examples()
+    end)
+
+    for _, op in ipairs(registry.list) do
+      it(op.group .. " " .. args.dashed(op.name) .. " (" .. op.id .. ")", function()
+        local params = assert(examples[op.id], "no example for " .. op.id)
+        support.sandbox():clear_requests()
+        local out, err, rc = unipile(words_for(op, params))
+        assert.are.equal(0, rc, err)
+        local reqs = support.requests()
+        assert.are.equal(1, #reqs, "one request per command")
+        local req, values = reqs[1], require("unipile.client").split_params(op, params, op.id)
+        assert.are.same({ op.method, encode.path(op.path, values.path) }, { req.method, req.path })
+        for name, v in pairs(values.query) do
+          local got = req.args[name]
+          if type(v) == "table" then
+            local want = {}
+            for i, item in ipairs(v) do want[i] = scalar(item) end
+            assert.are.same(want, type(got) == "table" and got or { got }, name)
+          else
+            assert.are.equal(scalar(v), got, name)
+          end
+        end
+        if op.body == "json" then
+          for name, v in pairs(values.body) do assert.are.same(v, req.json[name], name) end
+        elseif op.body == "multipart" then
+          local names = {}
+          for _, part in ipairs(req.parts) do names[part.name:match("^[^%[]+")] = true end
+          for name in pairs(values.body) do assert.is_true(names[name] == true, name) end
+        end
+        if op.response == "binary" then
+          assert.is_true(#sys.read_file(TMP .. "/download") > 0)
+        else
+          assert.is_table(cjson.decode(out))
+        end
+      end)
+    end
+  end)
+
+  describe("output", function()
+    local state
+    setup(function()
+      support.reset()
+      state = support.state()
+    end)
+
+    it("--all --format ndjson prints one line per item of the sandbox's state", function()
+      for _, t in ipairs { { "chats", state.chats }, { "messages", state.messages } } do
+        local out, err, rc = unipile { t[1], "list", "--all", "--limit", "7", "--format", "ndjson", "--fields", "id" }
+        assert.are.equal(0, rc, err)
+        local ids = {}
+        for i, l in ipairs(lines(out)) do ids[i] = cjson.decode(l).id end
+        table.sort(ids)
+        local want = { table.unpack and table.unpack(t[2]) or unpack(t[2]) }
+        table.sort(want)
+        assert.are.same(want, ids)
+      end
+    end)
+
+    it("--max-items stops after that many items", function()
+      local out = unipile { "chats", "list", "--max-items", "3", "--limit", "2", "--format", "ndjson" }
+      assert.are.equal(3, #lines(out))
+    end)
+
+    -- RFC 4180 as the writer makes it: quoted cells, "" for a quote.
+    local function parse_csv(text)
+      local rows, row, cell, i, quoted = {}, {}, {}, 1, false
+      while i <= #text do
+        local c = text:sub(i, i)
+        if quoted then
+          if c == '"' and text:sub(i + 1, i + 1) == '"' then cell[#cell + 1] = '"' i = i + 1
+          elseif c == '"' then quoted = false
+          else cell[#cell + 1] = c end
+        elseif c == '"' then quoted = true
+        elseif c == "," then row[#row + 1] = table.concat(cell) cell = {}
+        elseif c == "\r" and text:sub(i + 1, i + 1) == "\n" then
+          row[#row + 1] = table.concat(cell)
+          rows[#rows + 1] = row
+          row, cell, i = {}, {}, i + 1
+        else cell[#cell + 1] = c end
+        i = i + 1
+      end
+      return rows
+    end
+
+    it("CSV parses back into the items (lists and objects as JSON cells)", function()
+      local fields = "id,name,folder,attendees.0.name"
+      local csv = unipile { "chats", "list", "--all", "--format", "csv", "--fields", fields }
+      local nd = unipile { "chats", "list", "--all", "--format", "ndjson" }
+      local rows = parse_csv(csv)
+      assert.are.same({ "id", "name", "folder", "attendees.0.name" }, rows[1])
+      local items = lines(nd)
+      assert.are.equal(#items, #rows - 1)
+      for i, l in ipairs(items) do
+        local item = cjson.decode(l)
+        local row = rows[i + 1]
+        assert.are.same({ item.id, item.name or "" }, { row[1], row[2] })
+        assert.are.same(item.folder, cjson.decode(row[3]))
+      end
+    end)
+
+    it("--format table aligns a header and the rows", function()
+      local out = unipile { "chats", "list", "--limit", "3", "--format", "table", "--fields", "id,name" }
+      local l = lines(out)
+      assert.are.equal(4, #l)
+      assert.matches("^id%s+name$", l[1])
+      assert.are.equal(l[2]:find("%S+$"), l[1]:find("name$"))
+    end)
+
+    it("JSON in a pipe is one line, keys sorted; a page prints whole", function()
+      local out = unipile { "chats", "list", "--limit", "2" }
+      assert.are.equal(1, #lines(out))
+      local page = cjson.decode(out)
+      assert.are.equal(2, #page.items)
+      assert.truthy(out:find('^{"cursor":'), out)
+      assert.is_nil(out:find("\\/", 1, true))
+    end)
+  end)
+
+  describe("params", function()
+    local state
+    before_each(function()
+      support.reset()
+      state = support.state()
+      support.sandbox():clear_requests()
+    end)
+
+    it("converts by the param's type: booleans, integers, repeated arrays, nested fields, files", function()
+      local file = TMP .. "/report.txt"
+      sys.write_file(file, "the report\n")
+      local _, err, rc = unipile { "chats", "start", "--account-id", state.accounts[1], "--text", "hi",
+        "--attendees-ids", "a1", "--attendees-ids", "a2", "--linkedin.inmail", "true", "--linkedin.api", "classic",
+        "--attachments", "@" .. file }
+      assert.are.equal(0, rc, err)
+      local req = support.last("POST")
+      local parts = {}
+      for _, p in ipairs(req.parts) do parts[p.name] = parts[p.name] or {} table.insert(parts[p.name], p) end
+      local ids = {}
+      for name, list in pairs(parts) do if name:match("^attendees_ids") then for _, p in ipairs(list) do ids[#ids + 1] = p.value end end end
+      table.sort(ids)
+      assert.are.same({ "a1", "a2" }, ids)
+      local attachment = parts.attachments and parts.attachments[1]
+      assert.are.same({ "report.txt", "the report\n" }, { attachment.filename, attachment.value })
+      local linkedin = {}
+      for name, list in pairs(parts) do
+        local field = name:match("^linkedin%[(.-)%]$")
+        if field then linkedin[field] = list[1].value end
+      end
+      if next(linkedin) == nil then linkedin = cjson.decode(parts.linkedin[1].value) end
+      assert.are.same("classic", linkedin.api)
+      assert.truthy(linkedin.inmail == true or linkedin.inmail == "true")
+    end)
+
+    it("query booleans and integers reach the server as such", function()
+      local _, err, rc = unipile { "chats", "list", "--unread", "yes", "--limit", "4", "--account-id", state.accounts[1] }
+      assert.are.equal(0, rc, err)
+      assert.are.same({ "true", "4", state.accounts[1] }, { support.last().args.unread, support.last().args.limit,
+        support.last().args.account_id })
+    end)
+
+    it("--body takes the whole body as JSON or @file; options override its fields", function()
+      local chat = state.chats[1]
+      sys.write_file(TMP .. "/body.json", cjson.encode { text = "from the file" })
+      for _, t in ipairs { { "@" .. TMP .. "/body.json", {}, "from the file" },
+          { '{"text":"inline"}', { "--text", "override" }, "override" } } do
+        local words = { "chats", "send-message", "--chat-id", chat, "--body", t[1] }
+        for _, w in ipairs(t[2]) do words[#words + 1] = w end
+        local _, err, rc = unipile(words)
+        assert.are.equal(0, rc, err)
+        local req = support.last("POST")
+        local text
+        for _, p in ipairs(req.parts) do if p.name == "text" then text = p.value end end
+        assert.are.equal(t[3], text)
+      end
+    end)
+
+    local BAD = {
+      { "an unknown option", { "chats", "get", "--chat-id", "x", "--colour", "red" }, "unknown option '%-%-colour'" },
+      { "a missing param", { "chats", "get" }, "missing required parameter 'chat_id'" },
+      { "a number that is not", { "chats", "list", "--limit", "many" }, "takes an integer" },
+      { "a boolean that is not", { "chats", "list", "--unread", "perhaps" }, "takes true or false" },
+      { "a value not in the enum", { "chats", "list", "--account-type", "FAX" }, "FAX" },
+      { "an unknown command", { "chats", "fly" }, "unknown command 'chats fly'" },
+    }
+    for _, t in ipairs(BAD) do
+      it("refuses " .. t[1] .. " with a usage error, the command's usage line and no request", function()
+        local out, err, rc = unipile(t[2])
+        assert.are.equal(exit_of("usage"), rc)
+        assert.are.equal("", out)
+        assert.matches("^unipile: usage error: [^\n]*" .. t[3], err)
+        if t[2][2] ~= "fly" then assert.matches("\nusage: unipile " .. t[2][1] .. " " .. t[2][2], err) end
+        assert.are.equal(0, #support.requests())
+      end)
+    end
+  end)
+
+  describe("exit status by error kind", function()
+    local chat
+    before_each(function()
+      local sb = support.reset()
+      sb:clear_requests()
+      chat = support.state().chats[1]
+    end)
+
+    local PACE = TMP .. "/pace.sqlite"
+    local CASES = {
+      { "http", function() return { "chats", "get", "--chat-id", "no-such-chat" } end },
+      { "network", function() return { "chats", "list", "--retries", "0" },
+        { UNIPILE_DSN = "http://127.0.0.1:" .. support.closed_port() } end },
+      { "decode", function()
+        support.sandbox():fault { kind = "malformed", path = "^/api/v1/chats$", count = 1 }
+        return { "chats", "list", "--retries", "0" } end },
+      { "pace", function()
+        os.remove(PACE)
+        local first = { "chats", "send-message", "--chat-id", chat, "--text", "one", "--pace", PACE }
+        local _, err, rc = unipile(first)
+        assert.are.equal(0, rc, err)
+        return { "chats", "send-message", "--chat-id", chat, "--text", "two", "--pace", PACE } end },
+      { "usage", function() return { "chats", "get" } end },
+    }
+    for _, case in ipairs(CASES) do
+      it(case[1] .. " exits " .. exit_of(case[1]) .. ", one line on stderr; --format json: the error object", function()
+        local words, env = case[2]()
+        local out, err, rc = unipile(words, env)
+        assert.are.same({ exit_of(case[1]), "" }, { rc, out }, err)
+        assert.matches("^unipile: " .. case[1] .. " error", err)
+        if case[1] == "usage" then return end
+        words, env = case[2]()
+        words[#words + 1] = "--format"
+        words[#words + 1] = "json"
+        local _, jerr, jrc = unipile(words, env)
+        local e = cjson.decode(jerr)
+        assert.are.same({ exit_of(case[1]), case[1] }, { jrc, e.kind })
+        assert.is_string(e.action)
+      end)
+    end
+  end)
+
+  describe("progress", function()
+    before_each(function() support.reset() end)
+    local ALL = { "messages", "list", "--all", "--limit", "5", "--format", "ndjson" }
+
+    it("shows pages and items on stderr when stderr is a terminal", function()
+      local out = unipile(ALL, nil, function(line)
+        return "script -qec " .. quote(line .. " >/dev/null") .. " /dev/null"
+      end)
+      assert.matches("unipile: %d+ pages, %d+ items, [%d.]+ k?B, %d+ items/s, [%d.]+ s", out)
+    end)
+
+    it("shows nothing in a pipe, nor with --quiet on a terminal", function()
+      local out, err, rc = unipile(ALL)
+      assert.are.same({ 0, "" }, { rc, err })
+      assert.is_true(#lines(out) > 5)
+      local q = ALL
+      q[#q + 1] = "--quiet"
+      local tty = unipile(q, nil, function(line) return "script -qec " .. quote(line .. " >/dev/null") .. " /dev/null" end)
+      assert.are.equal("", tty)
+    end)
+  end)
+
+  describe("safety", function()
+    local state
+    before_each(function()
+      support.reset()
+      state = support.state()
+      support.sandbox():clear_requests()
+    end)
+
+    it("--dry-run sends nothing and prints the request, the key as ***", function()
+      local out, err, rc = unipile { "chats", "send-message", "--chat-id", state.chats[1], "--text", "hi", "--dry-run" }
+      assert.are.equal(0, rc, err)
+      assert.are.equal(0, #support.requests())
+      local r = cjson.decode(out)
+      assert.are.same({ true, "POST", "/api/v1/chats/" .. state.chats[1] .. "/messages" }, { r.dry_run, r.method, r.path })
+      assert.are.equal("X-API-KEY: ***", r.headers[1])
+    end)
+
+    it("the key appears in no output: help, dry run, debug, errors, completion", function()
+      local key = support.sandbox().api_key
+      local runs = {
+        { { "--help" } }, { { "chats", "list", "--help" } }, { { "chats", "list", "--dry-run" } },
+        { { "chats", "list", "--limit", "1", "--debug" } }, { { "chats", "list", "--limit", "1" }, { UNIPILE_DEBUG = "2" } },
+        { { "chats", "get", "--chat-id", "nope", "--format", "json" } }, { { "completion", "bash" } },
+        { { "api", "GET", "/api/v1/chats", "--query", "limit=1", "--debug" } },
+      }
+      for _, r in ipairs(runs) do
+        local out, err = unipile(r[1], r[2])
+        assert.is_nil((out .. err):find(key, 1, true), table.concat(r[1], " "))
+      end
+    end)
+  end)
+
+  describe("configuration", function()
+    local dir, state
+    before_each(function()
+      support.reset()
+      state = support.state()
+      support.sandbox():clear_requests()
+      dir = TMP .. "/xdg"
+      sys.execute("rm -rf " .. quote(dir) .. " && mkdir -p " .. quote(dir .. "/unipile"))
+    end)
+    local function config(text, mode)
+      local path = dir .. "/unipile/config"
+      sys.write_file(path, text)
+      sys.execute("chmod " .. mode .. " " .. quote(path))
+    end
+
+    it("--profile: its dsn, its key_command and its default account_id", function()
+      local sb = support.sandbox()
+      config("# mine\n[work]\ndsn = " .. sb.url .. "\nkey_command = echo " .. sb.api_key .. "\naccount_id = "
+        .. state.accounts[2] .. "\n", "644")
+      local out, err, rc = unipile({ "chats", "list", "--limit", "1", "--profile", "work" },
+        { UNIPILE_DSN = false, UNIPILE_API_KEY = false, XDG_CONFIG_HOME = dir })
+      assert.are.equal(0, rc, err)
+      assert.is_table(cjson.decode(out))
+      assert.are.same({ "matched", state.accounts[2] }, { support.last().api_key, support.last().args.account_id })
+    end)
+
+    it("the environment wins over the default profile; a key in a file others can read is refused", function()
+      config("[default]\ndsn = http://127.0.0.1:1\nkey = not-the-key\n", "600")
+      local _, err, rc = unipile({ "chats", "list", "--limit", "1" }, { XDG_CONFIG_HOME = dir })
+      assert.are.equal(0, rc, err)
+      config("[default]\ndsn = http://127.0.0.1:1\nkey = not-the-key\n", "644")
+      local _, err2, rc2 = unipile({ "chats", "list", "--profile", "default" }, { XDG_CONFIG_HOME = dir })
+      assert.are.equal(exit_of("usage"), rc2)
+      assert.matches("readable by others", err2)
+      assert.is_nil(err2:find("not-the-key", 1, true))
+    end)
+  end)
+
+  describe("help and completion", function()
+    it("unipile --help lists the groups and the exit statuses of the table", function()
+      local out, _, rc = unipile { "--help" }
+      assert.are.equal(0, rc)
+      for _, g in ipairs(registry.group_order) do assert.matches("\n   " .. g .. " ", out) end
+      for _, row in ipairs(cli_mod.EXIT) do assert.truthy(out:find(row[1] .. "%s+" .. row[2]:gsub("%p", "%%%0")), row[2]) end
+    end)
+
+    it("unipile chats --help lists its commands; chats list --help each param's type, place and values", function()
+      local out = unipile { "chats", "--help" }
+      for name in pairs(registry.groups.chats) do assert.matches("\n   " .. args.dashed(name):gsub("%-", "%%-") .. " ", out) end
+      local list = unipile { "chats", "list", "--help" }
+      assert.matches("%-%-unread <boolean>%s+boolean; query", list)
+      assert.matches("%-%-account%-type <string>%s+string; query; one of WHATSAPP, LINKEDIN", list)
+      local get = unipile { "chats", "get", "--help" }
+      assert.matches("%-%-chat%-id <string>%s+string; path; required", get)
+    end)
+
+    it("bash and zsh completion scripts know every group, command and option", function()
+      for _, shell in ipairs { "bash", "zsh" } do
+        local out, _, rc = unipile { "completion", shell }
+        assert.are.equal(0, rc)
+        for _, op in ipairs(registry.list) do
+          assert.truthy(out:find(args.dashed(op.name), 1, true), op.id)
+        end
+        assert.truthy(out:find("--attendees-ids", 1, true))
+      end
+      local out = unipile { "completion", "bash" }
+      local f = TMP .. "/complete.bash"
+      sys.write_file(f, out)
+      assert.is_true((sys.execute("bash -n " .. quote(f))))
+    end)
+  end)
+
+  describe("unipile api", function()
+    before_each(function() support.reset() end)
+
+    it("sends a raw request; --paginate follows the cursors", function()
+      local n = #support.state().chats
+      local out, err, rc = unipile { "api", "GET", "/api/v1/chats", "--query", "limit=3", "--paginate", "--format", "ndjson" }
+      assert.are.equal(0, rc, err)
+      assert.are.equal(n, #lines(out))
+      local one = unipile { "api", "get", "/chats", "--query", "limit=1" }
+      assert.are.equal(1, #cjson.decode(one).items)
+    end)
+  end)
+end)
