@@ -43,13 +43,13 @@ end
 local function fact(schema, depth)
   local list = variants(schema)
   local f = { t = kind_of(list) }
-  local enum, seen, subs = {}, {}, {}   -- subs: a field's schemas in every variant
+  local enum, seen, subs, items = {}, {}, {}, {}   -- subs, items: in every variant
   for _, v in ipairs(list) do
     for _, e in ipairs(v.enum or {}) do
       if type(e) == "string" and not seen[e] then seen[e] = true; enum[#enum + 1] = e end
     end
     if v.format == "binary" then f.file = true end
-    if type(v.items) == "table" and f.t == "array" then f.items = fact(v.items, depth + 1) end
+    if type(v.items) == "table" then items[#items + 1] = v.items end
     if type(v.properties) == "table" and depth < MAX_DEPTH then
       for name, sub in pairs(v.properties) do
         subs[name] = subs[name] or {}
@@ -58,6 +58,7 @@ local function fact(schema, depth)
     end
   end
   if #enum > 0 and f.t == "string" then f.enum = enum end
+  if #items > 0 and f.t == "array" then f.items = fact({ anyOf = items }, depth + 1) end
   if next(subs) then
     f.props = {}
     for name, list_of in pairs(subs) do f.props[name] = fact({ anyOf = list_of }, depth + 1) end

@@ -15,7 +15,7 @@ local errors = require "unipile.errors"
 local registry = require "unipile.operations"
 local facts = require "unipile.cli.facts"
 
-local unpack = table.unpack or unpack
+local unpack = table.unpack or unpack -- luacheck: ignore 113 143 (5.2+ has one, 5.1 and LuaJIT the other)
 
 local M = {}
 
@@ -200,7 +200,8 @@ end
 function CONVERT.integer(where, name, text)
   local n = tonumber(text)
   if not n or n ~= math.floor(n) then errors.usage(where, "--" .. M.dashed(name) .. " takes an integer", name) end
-  return math.tointeger and math.tointeger(n) or n
+  local to_integer = math.tointeger -- luacheck: ignore 143 (5.3+: 10, not 10.0, in the JSON)
+  return to_integer and to_integer(n) or n
 end
 CONVERT.object = json_value
 function CONVERT.string(_, _, text) return text end
@@ -211,7 +212,8 @@ local function convert(where, name, fact, file, text)
   if file == true or fact.file then return (text:gsub("^@", "")) end   -- a path: the SDK uploads it
   if file == "json" then return json_value(where, name, text) end
   if fact.t == "object" or (fact.t == "any" and text:match("^[%[{]")) then return json_value(where, name, text) end
-  return CONVERT[fact.t] and CONVERT[fact.t](where, name, text) or text
+  local to = CONVERT[fact.t] or CONVERT.string
+  return to(where, name, text)   -- (may be false: no `and`/`or` here)
 end
 
 local function convert_param(where, p, given)
@@ -261,7 +263,9 @@ end
 
 local function set_dotted(where, op, params, d)
   local fact = facts[op.id][d.param] or { t = "any" }
-  if d.text == nil then errors.usage(where, "--" .. M.dashed(d.param) .. "." .. table.concat(d.path, ".") .. " needs a value", d.param) end
+  if d.text == nil then
+    errors.usage(where, "--" .. M.dashed(d.param) .. "." .. table.concat(d.path, ".") .. " needs a value", d.param)
+  end
   local t = params[d.param]
   if t == nil then t = {} params[d.param] = t end
   if type(t) ~= "table" then errors.usage(where, "--" .. M.dashed(d.param) .. " is given both whole and by fields", d.param) end

@@ -25,7 +25,7 @@ function Meter:line()
   local rate = s > 0 and (self.items > 0 and self.items or self.bytes) / s or 0
   local unit = self.items > 0 and " items/s" or " B/s"
   return string.format("unipile: %d pages, %d items, %s, %d%s, %.1f s", self.pages, self.items, size(self.bytes),
-    rate, unit, s)
+    math.floor(rate), unit, s)
 end
 
 function Meter:draw(force)
