@@ -91,6 +91,7 @@ local function key(k) return k:match("^[%a_][%w_]*$") and not RESERVED[k] and k 
 
 -- A Lua literal, keys sorted (the file is stable from run to run).
 local function literal(v)
+  if type(v) == "boolean" then return tostring(v) end
   if type(v) ~= "table" then return string.format("%q", v) end
   local parts = {}
   if #v > 0 then
