@@ -18,23 +18,28 @@ local quote = sys.quote
 local TMP = sys.temp_dir("unipile-cli-spec")
 local EMPTY_CONFIG = TMP .. "/no-config"
 
--- Run `unipile WORDS...` → stdout, stderr, exit status. `env`: extra
--- variables (false: unset one of the defaults); `wrap`: a function of the
--- command line (a pseudo-terminal, a pipe).
-local function unipile(words, env, wrap)
+-- Run the shell line `line` with the sandbox's variables (and `env`'s:
+-- false unsets one) → stdout, stderr, exit status.
+local function shell(line, env)
   local sb = support.sandbox()
   local vars = { UNIPILE_DSN = sb.url, UNIPILE_API_KEY = sb.api_key, XDG_CONFIG_HOME = EMPTY_CONFIG }
   for k, v in pairs(env or {}) do vars[k] = v or nil end
   local assign = {}
   for k, v in pairs(vars) do assign[#assign + 1] = k .. "=" .. quote(v) end
+  local out, err = TMP .. "/out", TMP .. "/err"
+  local cmd = "env -u UNIPILE_DSN -u UNIPILE_API_KEY -u UNIPILE_DEBUG -u UNIPILE_PROFILE "
+    .. table.concat(assign, " ") .. " bash -o pipefail -c " .. quote(line) .. " >" .. out .. " 2>" .. err .. " </dev/null"
+  local _, rc = sys.execute(cmd)
+  return sys.read_file(out), sys.read_file(err), rc
+end
+
+-- Run `unipile WORDS...`; `wrap`: a function of the command line (a
+-- pseudo-terminal).
+local function unipile(words, env, wrap)
   local quoted = {}
   for i, w in ipairs(words) do quoted[i] = quote(w) end
   local line = LUA .. " bin/unipile " .. table.concat(quoted, " ")
-  local out, err = TMP .. "/out", TMP .. "/err"
-  local cmd = "env -u UNIPILE_DSN -u UNIPILE_API_KEY -u UNIPILE_DEBUG -u UNIPILE_PROFILE "
-    .. table.concat(assign, " ") .. " " .. (wrap and wrap(line) or line) .. " >" .. out .. " 2>" .. err .. " </dev/null"
-  local _, rc = sys.execute(cmd)
-  return sys.read_file(out), sys.read_file(err), rc
+  return shell(wrap and wrap(line) or line, env)
 end
 
 local function lines(s)
@@ -472,6 +477,48 @@ describe("unipile (the command line)", function()
       local f = TMP .. "/complete.bash"
       sys.write_file(f, out)
       assert.is_true((sys.execute("bash -n " .. quote(f))))
+    end)
+  end)
+
+  describe("README, Command line", function()
+    local README = sys.read_file("README.md")
+    local section = assert(README:match("\n## Command line\n(.-)\n## "), "README: no ## Command line")
+
+    it("its exit statuses are the table's", function()
+      local rows = {}
+      for n, what in section:gmatch("\n| (%d+) | ([^|\n]-) |") do rows[#rows + 1] = { tonumber(n), what } end
+      local want = {}
+      for i, row in ipairs(cli_mod.EXIT) do want[i] = { row[1], row[2] } end
+      assert.are.same(want, rows)
+    end)
+
+    it("its five one-liners run against the sandbox (the dry run sends nothing)", function()
+      local block = assert(section:match("```sh\n(.-)```"), "README: no sh block in ## Command line")
+      support.reset()
+      local state = support.state()
+      local dir = TMP .. "/readme"
+      sys.execute("rm -rf " .. quote(dir) .. " && mkdir -p " .. quote(dir .. "/bin"))
+      sys.write_file(dir .. "/bin/unipile", "#!/bin/sh\nexec " .. LUA .. " " .. quote(sys.cwd() .. "/bin/unipile") .. ' "$@"\n')
+      sys.execute("chmod +x " .. quote(dir .. "/bin/unipile"))
+      sys.write_file(dir .. "/report.pdf", "%PDF-1.4 the report\n")
+      local env = { PATH = dir .. "/bin:" .. os.getenv("PATH"), CHAT = state.chats[1], ACCOUNT = state.accounts[1],
+        ATTENDEE = state.attendees[1] }
+      local n = 0
+      for line in block:gmatch("[^\n]+") do
+        n = n + 1
+        support.sandbox():clear_requests()
+        local out, err, rc = shell("cd " .. quote(dir) .. " && " .. line, env)
+        assert.are.equal(0, rc, line .. "\n" .. err)
+        assert.are.equal("", err, line)
+        if line:find("> chats.csv", 1, true) then
+          local csv = sys.read_file(dir .. "/chats.csv")
+          assert.are.equal(#state.chats + 1, select(2, csv:gsub("\r\n", "")), line)
+        else
+          assert.is_true(#out > 0, line)
+        end
+        if line:find("--dry-run", 1, true) then assert.are.equal(0, #support.requests(), line) end
+      end
+      assert.are.equal(5, n)
     end)
   end)
 
