@@ -148,6 +148,50 @@ describe("unipile (the command line)", function()
     end
   end)
 
+  describe("output.json (the encoder of every line)", function()
+    local output = require "unipile.cli.output"
+    local function keys_in_order(text)
+      local list = {}
+      for k in text:gmatch('"([%w_]+)":') do list[#list + 1] = k end
+      return list
+    end
+    local CASES = {
+      { "escapes and slashes", { s = 'a "q" \\ \n /path/ \t' }, '{"s":"a \\"q\\" \\\\ \\n /path/ \\t"}' },
+      { "numbers: integers without .0, floats as such", { a = 0, b = 1.0, c = 2.5, d = -1, e = 300, f = 2 ^ 40 },
+        '{"a":0,"b":1,"c":2.5,"d":-1,"e":300,"f":1099511627776}' },
+      { "null, booleans, empty tables as []", { n = cjson.null, t = true, f = false, e = {} }, '{"e":[],"f":false,"n":null,"t":true}' },
+      { "nested, keys sorted at every level", { z = { y = 1, x = { 2, 3 } }, a = "A" }, '{"a":"A","z":{"x":[2,3],"y":1}}' },
+      { "numeric keys of an object", { [3] = "n", a = 1 }, '{"3":"n","a":1}' },
+    }
+    for _, c in ipairs(CASES) do
+      it(c[1], function() assert.are.equal(c[3], output.json(c[2])) end)
+    end
+
+    it("objects with the same first key and count but other keys are not given another's order", function()
+      local seen = {}
+      for i = 1, 200 do
+        local t = { a = i }
+        t["k" .. (i % 7)] = i
+        t["m" .. (i % 5)] = true
+        local text = output.json(t)
+        assert.are.same(t, cjson.decode(text))
+        local keys = keys_in_order(text)
+        local sorted = { unpack(keys) }
+        table.sort(sorted)
+        assert.are.same(sorted, keys)
+        seen[text] = true
+      end
+      assert.is_true(next(seen) ~= nil)
+    end)
+
+    it("pretty: two-space indent, the same values", function()
+      local v = { b = { 1, { c = true } }, a = "x" }
+      local text = output.json(v, true)
+      assert.are.equal('{\n  "a": "x",\n  "b": [\n    1,\n    {\n      "c": true\n    }\n  ]\n}', text)
+      assert.are.same(v, cjson.decode(text))
+    end)
+  end)
+
   describe("output", function()
     local state
     setup(function()

@@ -132,8 +132,9 @@ end
 -- Every page: items written as they come, progress counted.
 local function stream(o, io_, pages, meter)
   local w = writer_for(o, io_.out, true)
+  local page = w.page
   for _, _, _, items in pages do
-    for i = 1, #items do w.item(items[i]) end
+    if page then page(items) else for i = 1, #items do w.item(items[i]) end end
     meter:add(1, #items)
   end
   w.finish()
