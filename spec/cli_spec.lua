@@ -7,6 +7,7 @@ local encode = require "unipile.encode"
 local registry = require "unipile.operations"
 local sys = require "unipile.sandbox.sys"
 local support = require "support"
+local seen = require "support.seen"
 local args = require "unipile.cli.args"
 local cli_mod = require "unipile.cli"
 local facts = require "unipile.cli.facts"
@@ -40,6 +41,13 @@ local function unipile(words, env, wrap)
   for i, w in ipairs(words) do quoted[i] = quote(w) end
   local line = LUA .. " bin/unipile " .. table.concat(quoted, " ")
   return shell(wrap and wrap(line) or line, env)
+end
+
+-- A fresh sandbox state with no requests recorded: its ids.
+local function fresh_state()
+  support.reset()
+  support.sandbox():clear_requests()
+  return support.state()
 end
 
 local function lines(s)
@@ -88,7 +96,7 @@ local function words_for(op, params)
   return words
 end
 
-local function scalar(v) return (encode.scalar(v)) end
+local scalar = seen.scalar
 
 -- The example's value as the command line sends it: converted by the
 -- param's type, so a number the schema types as such may come from a
@@ -122,22 +130,11 @@ describe("unipile (the command line)", function()
         assert.are.equal(1, #reqs, "one request per command")
         local req, values = reqs[1], require("unipile.client").split_params(op, params, op.id)
         assert.are.same({ op.method, encode.path(op.path, values.path) }, { req.method, req.path })
-        for name, v in pairs(values.query) do
-          local got = req.args[name]
-          if type(v) == "table" then
-            local want = {}
-            for i, item in ipairs(v) do want[i] = scalar(item) end
-            assert.are.same(want, type(got) == "table" and got or { got }, name)
-          else
-            assert.are.equal(scalar(v), got, name)
-          end
-        end
+        seen.query(values, req.args)
         if op.body == "json" then
           for name, v in pairs(values.body) do assert.are.same(as_sent(v), as_sent(req.json[name]), name) end
         elseif op.body == "multipart" then
-          local names = {}
-          for _, part in ipairs(req.parts) do names[part.name:match("^[^%[]+")] = true end
-          for name in pairs(values.body) do assert.is_true(names[name] == true, name) end
+          seen.parts(values, req.parts)
         end
         if op.response == "binary" then
           assert.is_true(#sys.read_file(TMP .. "/download") > 0)
@@ -159,7 +156,8 @@ describe("unipile (the command line)", function()
       { "escapes and slashes", { s = 'a "q" \\ \n /path/ \t' }, '{"s":"a \\"q\\" \\\\ \\n /path/ \\t"}' },
       { "numbers: integers without .0, floats as such", { a = 0, b = 1.0, c = 2.5, d = -1, e = 300, f = 2 ^ 40 },
         '{"a":0,"b":1,"c":2.5,"d":-1,"e":300,"f":1099511627776}' },
-      { "null, booleans, empty tables as []", { n = cjson.null, t = true, f = false, e = {} }, '{"e":[],"f":false,"n":null,"t":true}' },
+      { "null, booleans, empty tables as []", { n = cjson.null, t = true, f = false, e = {} },
+        '{"e":[],"f":false,"n":null,"t":true}' },
       { "nested, keys sorted at every level", { z = { y = 1, x = { 2, 3 } }, a = "A" }, '{"a":"A","z":{"x":[2,3],"y":1}}' },
       { "numeric keys of an object", { [3] = "n", a = 1 }, '{"3":"n","a":1}' },
     }
@@ -275,11 +273,7 @@ describe("unipile (the command line)", function()
 
   describe("params", function()
     local state
-    before_each(function()
-      support.reset()
-      state = support.state()
-      support.sandbox():clear_requests()
-    end)
+    before_each(function() state = fresh_state() end)
 
     it("converts by the param's type: booleans, integers, repeated arrays, nested fields, files", function()
       local file = TMP .. "/report.txt"
@@ -416,11 +410,7 @@ describe("unipile (the command line)", function()
 
   describe("safety", function()
     local state
-    before_each(function()
-      support.reset()
-      state = support.state()
-      support.sandbox():clear_requests()
-    end)
+    before_each(function() state = fresh_state() end)
 
     it("--dry-run sends nothing and prints the request, the key as ***", function()
       local out, err, rc = unipile { "chats", "send-message", "--chat-id", state.chats[1], "--text", "hi", "--dry-run" }
@@ -449,9 +439,7 @@ describe("unipile (the command line)", function()
   describe("configuration", function()
     local dir, state
     before_each(function()
-      support.reset()
-      state = support.state()
-      support.sandbox():clear_requests()
+      state = fresh_state()
       dir = TMP .. "/xdg"
       sys.execute("rm -rf " .. quote(dir) .. " && mkdir -p " .. quote(dir .. "/unipile"))
     end)
@@ -509,8 +497,8 @@ describe("unipile (the command line)", function()
     end)
 
     it("bash and zsh completion scripts know every group, command and option", function()
-      for _, shell in ipairs { "bash", "zsh" } do
-        local out, _, rc = unipile { "completion", shell }
+      for _, name in ipairs { "bash", "zsh" } do
+        local out, _, rc = unipile { "completion", name }
         assert.are.equal(0, rc)
         for _, op in ipairs(registry.list) do
           assert.truthy(out:find(args.dashed(op.name), 1, true), op.id)

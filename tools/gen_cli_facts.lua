@@ -77,12 +77,7 @@ function M.facts()
   return all
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = require("unipile.encode").sorted_keys   -- (every key here is a string)
 
 local RESERVED = {}
 for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while")
