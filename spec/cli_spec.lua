@@ -166,7 +166,6 @@ describe("unipile (the command line)", function()
     end
 
     it("objects with the same first key and count but other keys are not given another's order", function()
-      local seen = {}
       for i = 1, 200 do
         local t = { a = i }
         t["k" .. (i % 7)] = i
@@ -177,9 +176,7 @@ describe("unipile (the command line)", function()
         local sorted = { unpack(keys) }
         table.sort(sorted)
         assert.are.same(sorted, keys)
-        seen[text] = true
       end
-      assert.is_true(next(seen) ~= nil)
     end)
 
     it("pretty: two-space indent, the same values", function()
