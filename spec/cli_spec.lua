@@ -298,6 +298,15 @@ describe("unipile (the command line)", function()
       assert.truthy(linkedin.inmail == true or linkedin.inmail == "true")
     end)
 
+    it("JSON body booleans are JSON booleans (yes/no, true/false, 1/0)", function()
+      for _, t in ipairs { { "yes", true }, { "false", false }, { "1", true }, { "off", false } } do
+        local _, err, rc = unipile { "webhooks", "create", "--request-url", "https://example.com/hook", "--source",
+          "messaging", "--enabled", t[1] }
+        assert.are.equal(0, rc, err)
+        assert.are.equal(t[2], support.last("POST").json.enabled, t[1])
+      end
+    end)
+
     it("query booleans and integers reach the server as such", function()
       local _, err, rc = unipile { "chats", "list", "--unread", "yes", "--limit", "4", "--account-id", state.accounts[1] }
       assert.are.equal(0, rc, err)
