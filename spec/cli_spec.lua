@@ -464,6 +464,9 @@ describe("unipile (the command line)", function()
       assert.are.equal(0, rc, err)
       assert.is_table(cjson.decode(out))
       assert.are.same({ "matched", state.accounts[2] }, { support.last().api_key, support.last().args.account_id })
+      local _, err2, rc2 = unipile({ "chats", "list", "--limit", "1" },
+        { UNIPILE_DSN = false, UNIPILE_API_KEY = false, XDG_CONFIG_HOME = dir, UNIPILE_PROFILE = "work" })
+      assert.are.same({ 0, state.accounts[2] }, { rc2, support.last().args.account_id }, err2)
     end)
 
     it("the environment wins over the default profile; a key in a file others can read is refused", function()

@@ -103,6 +103,8 @@ end
 
 --- The client's `dsn` and `api_key`, and the profile's other fields.
 function M.resolve(name)
+  local env_profile = os.getenv("UNIPILE_PROFILE")
+  if not name and env_profile and env_profile ~= "" then name = env_profile end
   local profile = M.profile(name)
   local env_dsn, env_key = os.getenv("UNIPILE_DSN"), os.getenv("UNIPILE_API_KEY")
   local function pick(from_profile, from_env)

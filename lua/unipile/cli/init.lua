@@ -308,10 +308,19 @@ function M.run(argv, io_)
     return run_operation(op, parse(parser, rest), dotted, io_)
   end)
   if ok then return err end
-  local as_json = false
-  for _, w in ipairs(argv) do if w == "--format=json" then as_json = true end end
-  for i = 1, #argv - 1 do if argv[i] == "--format" and argv[i + 1] == "json" then as_json = true end end
-  return report(io_, err, as_json, errors.is(err) and err.kind == "usage" and hint or nil)
+  return report(io_, err, M.wants_json(argv), errors.is(err) and err.kind == "usage" and hint or nil)
+end
+
+--- Whether the words ask for JSON output (`--format json`, or
+-- `--output-format json` where a param shadows `--format`): errors
+-- are then written as JSON too, even when the options did not parse.
+function M.wants_json(argv)
+  for i, w in ipairs(argv) do
+    local opt, value = w:match("^(%-%-[%w-]+)=(.*)$")
+    if not opt then opt, value = w, argv[i + 1] end
+    if (opt == "--format" or opt == "--output-format") and value == "json" then return true end
+  end
+  return false
 end
 
 --- The usage line of `unipile GROUP COMMAND`.
