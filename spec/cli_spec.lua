@@ -372,6 +372,9 @@ describe("unipile (the command line)", function()
         local _, err, rc = unipile(first)
         assert.are.equal(0, rc, err)
         return { "chats", "send-message", "--chat-id", chat, "--text", "two", "--pace", PACE } end },
+      { "timeout", function()
+        support.sandbox():fault { latency_ms = 1500, path = "^/api/v1/chats$", count = 1 }
+        return { "chats", "list", "--retries", "0", "--timeout", "200" } end },
       { "usage", function() return { "chats", "get" } end },
     }
     for _, case in ipairs(CASES) do
@@ -439,6 +442,58 @@ describe("unipile (the command line)", function()
         local out, err = unipile(r[1], r[2])
         assert.is_nil((out .. err):find(key, 1, true), table.concat(r[1], " "))
       end
+    end)
+  end)
+
+  describe("sending options and outputs", function()
+    local state
+    before_each(function() state = fresh_state() end)
+    local function tty(line) return "script -qec " .. quote(line) .. " /dev/null" end
+
+    it("a binary answer: --output FILE, else stdout in a pipe; refused on a terminal", function()
+      local picture = { "attendees", "get-picture", "--id", state.attendees[1] }
+      local file = TMP .. "/picture"
+      local words = { unpack(picture) }
+      words[#words + 1] = "--output"
+      words[#words + 1] = file
+      local out, err, rc = unipile(words)
+      assert.are.same({ 0, "" }, { rc, out }, err)
+      local piped, perr, prc = unipile(picture)
+      assert.are.equal(0, prc, perr)
+      assert.is_true(#piped > 0)
+      assert.are.equal(sys.read_file(file), piped)
+      local shown, _, trc = unipile(picture, nil, tty)
+      assert.are.equal(exit_of("usage"), trc)   -- script -e: the command's status
+      assert.matches("usage error: a binary answer: give %-%-output FILE", shown)
+    end)
+
+    it("--journal: the same send twice goes out once (the second is the first's answer)", function()
+      local journal = TMP .. "/journal.sqlite"
+      os.remove(journal)
+      local words = { "chats", "send-message", "--chat-id", state.chats[1], "--text", "once", "--journal", journal }
+      local first, err1, rc1 = unipile(words)
+      local second, err2, rc2 = unipile(words)
+      assert.are.same({ 0, 0 }, { rc1, rc2 }, err1 .. err2)
+      local posts = 0
+      for _, r in ipairs(support.requests()) do if r.method == "POST" then posts = posts + 1 end end
+      assert.are.equal(1, posts)
+      assert.are.equal(cjson.decode(first).message_id, cjson.decode(second).message_id)
+    end)
+
+    it("--idempotency-key is sent as the header; --debug writes debug lines on stderr", function()
+      local op = registry.by_id.MailsController_sendMail
+      local words = words_for(op, support.examples()[op.id])
+      for _, w in ipairs { "--idempotency-key", "k-123", "--debug" } do words[#words + 1] = w end
+      local _, err, rc = unipile(words)
+      assert.are.equal(0, rc, err)
+      assert.are.equal("k-123", support.last("POST").headers["idempotency-key"])
+      assert.matches("unipile: POST /api/v1/emails 20%d", err)
+    end)
+
+    it("unipile sandbox run hands over to unipile-sandbox", function()
+      local out, err, rc = unipile({ "sandbox", "run", "--seed", "3", "--", "sh", "-c", 'echo "dsn=$UNIPILE_DSN"' })
+      assert.are.equal(0, rc, err)
+      assert.matches("dsn=http://127%.0%.0%.1:%d+", out)
     end)
   end)
 
