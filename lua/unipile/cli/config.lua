@@ -23,10 +23,10 @@ M.FIELDS = { dsn = true, key = true, key_command = true, account_id = true, pace
 
 local function usage(message, param) errors.usage("unipile", message, param) end
 
-function M.path()
-  local base = os.getenv("XDG_CONFIG_HOME")
+function M.path(getenv)
+  local base = getenv("XDG_CONFIG_HOME")
   if not base or base == "" then
-    local home = os.getenv("HOME")
+    local home = getenv("HOME")
     if not home or home == "" then return nil end
     base = home .. "/.config"
   end
@@ -81,8 +81,8 @@ end
 
 --- The profile `name` (nil: `default` if the file has one) → its fields,
 -- or {} when there is no file and no name was asked for.
-function M.profile(name)
-  local path = M.path()
+function M.profile(name, getenv)
+  local path = M.path(getenv)
   local text = path and read_file(path)
   if not text then
     if name then usage("no config file (" .. tostring(path) .. ") for profile '" .. name .. "'", "profile") end
@@ -101,12 +101,14 @@ function M.profile(name)
   return p
 end
 
---- The client's `dsn` and `api_key`, and the profile's other fields.
-function M.resolve(name)
-  local env_profile = os.getenv("UNIPILE_PROFILE")
+--- The client's `dsn` and `api_key`, and the profile's other fields;
+-- `getenv` reads the environment (default os.getenv).
+function M.resolve(name, getenv)
+  getenv = getenv or os.getenv
+  local env_profile = getenv("UNIPILE_PROFILE")
   if not name and env_profile and env_profile ~= "" then name = env_profile end
-  local profile = M.profile(name)
-  local env_dsn, env_key = os.getenv("UNIPILE_DSN"), os.getenv("UNIPILE_API_KEY")
+  local profile = M.profile(name, getenv)
+  local env_dsn, env_key = getenv("UNIPILE_DSN"), getenv("UNIPILE_API_KEY")
   local function pick(from_profile, from_env)
     if name then return from_profile or from_env end
     return from_env or from_profile

@@ -104,9 +104,9 @@ local function client_for(o, conf)
 end
 
 -- How results are written for a command: format, fields, pretty.
-local function writer_for(o, out, list)
+local function writer_for(o, io_, list)
   local fmt = o.opt_format or "json"
-  return output.writer(fmt, out, { fields = o.opt_fields, pretty = core.isatty(1), list = list }), fmt
+  return output.writer(fmt, io_.out, { fields = o.opt_fields, pretty = io_.out_tty, list = list }), fmt
 end
 
 -- The items of a one-page answer, for the line formats.
@@ -120,7 +120,7 @@ local function items_of(result, op)
 end
 
 local function write_result(o, io_, result, op)
-  local w, fmt = writer_for(o, io_.out, false)
+  local w, fmt = writer_for(o, io_, false)
   if fmt == "json" then
     w.item(result)
   else
@@ -131,7 +131,7 @@ end
 
 -- Every page: items written as they come, progress counted.
 local function stream(o, io_, pages, meter)
-  local w = writer_for(o, io_.out, true)
+  local w = writer_for(o, io_, true)
   local page = w.page
   for _, _, _, items in pages do
     if page then page(items) else for i = 1, #items do w.item(items[i]) end end
@@ -164,11 +164,11 @@ end
 
 local function run_operation(op, o, dotted, io_)
   local where = "unipile " .. op.group .. " " .. args.dashed(op.name)
-  local conf = config.resolve(o.opt_profile)
+  local conf = config.resolve(o.opt_profile, io_.getenv)
   local params = args.params(op, o, dotted, where)
   if op.where.account_id and params.account_id == nil and conf.account_id then params.account_id = conf.account_id end
   local client = client_for(o, conf)
-  local meter = progress.new(progress.wanted(o.opt_quiet), io_.err)
+  local meter = progress.new(not o.opt_quiet and io_.err_tty, io_.err)
   bytes_hook(client, meter)
   local all = o.opt_all or o.opt_max_items
   if all and not op.paginated then errors.usage(where, "--all and --max-items go with paginated commands", "all") end
@@ -217,8 +217,8 @@ local function raw_spec(o)
 end
 
 local function run_api(o, io_)
-  local client = client_for(o, config.resolve(o.opt_profile))
-  local meter = progress.new(progress.wanted(o.opt_quiet), io_.err)
+  local client = client_for(o, config.resolve(o.opt_profile, io_.getenv))
+  local meter = progress.new(not o.opt_quiet and io_.err_tty, io_.err)
   bytes_hook(client, meter)
   local spec = raw_spec(o)
   if o.paginate and not o.opt_dry_run then
@@ -275,8 +275,10 @@ local function parse(parser, argv)
   return o
 end
 
---- Run the command line `argv` (a list of words) with `io_` = { out, err,
--- out_tty, script }; returns the exit status.
+--- Run the command line `argv` (a list of words) with `io_` = { out, err
+-- (files), out_tty, err_tty (whether they are terminals), getenv (the
+-- environment: os.getenv or a stand-in), script (bin/unipile's path) };
+-- returns the exit status.
 function M.run(argv, io_)
   local first = argv[1]
   local group = registry.groups[first] and first
@@ -339,7 +341,8 @@ function M.main(argv)
   local list = {}
   for i = 1, #argv do list[i] = argv[i] end
   io.stdout:setvbuf("full")
-  local code = M.run(list, { out = io.stdout, err = io.stderr, out_tty = core.isatty(1), script = argv[0] })
+  local code = M.run(list, { out = io.stdout, err = io.stderr, out_tty = core.isatty(1), err_tty = core.isatty(2),
+    getenv = os.getenv, script = argv[0] })
   io.stdout:flush()
   os.exit(code)
 end

@@ -1,7 +1,7 @@
 --- Progress of long work on stderr (pages, items, bytes, rate, elapsed),
--- one line redrawn in place, at most every INTERVAL_MS; only when stderr
--- is a terminal and `--quiet` was not given. A disabled meter costs one
--- branch per page.
+-- one line redrawn in place, at most every INTERVAL_MS; the CLI turns it
+-- on when stderr is a terminal and `--quiet` was not given. A disabled
+-- meter costs one branch per page.
 -- @module unipile.cli.progress
 -- @local
 
@@ -56,11 +56,6 @@ end
 function M.new(on, err)
   local now = core.now()
   return setmetatable({ on = on, err = err, pages = 0, items = 0, bytes = 0, started = now, drawn = now }, Meter)
-end
-
---- Whether progress shows: stderr a terminal and not quiet.
-function M.wanted(quiet)
-  return not quiet and core.isatty(2)
 end
 
 return M
