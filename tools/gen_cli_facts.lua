@@ -4,7 +4,7 @@
 -- number, boolean, array, object), its values (enum), the items of an
 -- array and the fields of an object (the union of an anyOf's), from the
 -- parameters' schemas (tools/param_schemas.lua). Run from the checkout's
--- root: `lua tools/gen_cli_facts.lua [OUT]`; spec/cli_spec.lua checks the
+-- root: `lua tools/gen_cli_facts.lua [OUT]`; spec/command_line_spec.lua checks the
 -- committed file is what it makes.
 package.path = "lua/?.lua;lua/?/init.lua;tools/?.lua;" .. package.path
 if not pcall(require, "unipile.core") then package.loaded["unipile.core"] = {} end

@@ -1,6 +1,6 @@
 -- What the sandbox saw of a call, checked against the values it was made
 -- with: the specs that send every operation (every_operation_spec through
--- the SDK, cli_spec through the command line) share these checks.
+-- the SDK, command_line_spec through the command line) share these checks.
 local assert = require "luassert"
 local encode = require "unipile.encode"
 
