@@ -576,6 +576,16 @@ describe("unipile (the command line)", function()
       for _, row in ipairs(cli_mod.EXIT) do assert.truthy(out:find(row[1] .. "%s+" .. row[2]:gsub("%p", "%%%0")), row[2]) end
     end)
 
+    it("no command, or a group without one: the help on stderr, a usage status", function()
+      for _, t in ipairs { { {}, "Usage: unipile " }, { { "chats" }, "give a command: unipile chats COMMAND" } } do
+        local out, err, rc = unipile(t[1])
+        assert.are.same({ exit_of("usage"), "" }, { rc, out })
+        assert.truthy(err:find(t[2], 1, true), err)
+      end
+      local _, err = unipile { "chats" }
+      assert.matches("\n   send%-message ", err)
+    end)
+
     it("unipile chats --help lists its commands; chats list --help each param's type, place and values", function()
       local out = unipile { "chats", "--help" }
       for name in pairs(registry.groups.chats) do assert.matches("\n   " .. args.dashed(name):gsub("%-", "%%-") .. " ", out) end

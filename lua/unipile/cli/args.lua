@@ -142,20 +142,24 @@ end
 
 --- The root parser, with every group as a command; `group` (and
 -- `op` in it) built in full, or everything when `all` (completions).
+-- Also returns the commands built: `{ groups = name → command, ops =
+-- operation id → command }`.
 function M.parser(group, op, all)
   local parser = argparse("unipile", "Every Unipile API operation from the shell.")
     :command_target("command"):require_command(false)
   parser:flag("--version", "Print the version and exit.")
+  local built = { groups = {}, ops = {} }
   for _, name in ipairs(registry.group_order) do
     local n = M.count(name)
     local g = parser:command(name):summary(("%d operation%s"):format(n, n == 1 and "" or "s")):command_target("method")
+    built.groups[name] = g
     if all or name == group then
       for _, o in ipairs(registry.list) do
-        if o.group == name then M.command(g, o, all or o == op) end
+        if o.group == name then built.ops[o.id] = M.command(g, o, all or o == op) end
       end
     end
   end
-  return parser
+  return parser, built
 end
 
 function M.count(group)

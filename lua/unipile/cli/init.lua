@@ -263,10 +263,10 @@ local function sandbox(argv, io_)
   return how == "exit" and code or 1
 end
 
-local function top_help(parser, io_)
+local function top_help(parser, out, status)
   parser:epilog(M.EPILOG .. exit_lines())
-  io_.out:write(parser:get_help(), "\n")
-  return 0
+  out:write(parser:get_help(), "\n")
+  return status
 end
 
 local function parse(parser, argv)
@@ -283,14 +283,19 @@ function M.run(argv, io_)
   local first = argv[1]
   local group = registry.groups[first] and first
   local op = group and args.find(group, argv[2])
-  local parser = args.parser(group, op)
+  local parser, built = args.parser(group, op)
   local api = api_command(parser)
   parser:command("completion"):summary("A completion script: unipile completion bash|zsh|fish.")
   parser:command("sandbox"):summary("The offline sandbox: unipile sandbox start|stop|run (unipile-sandbox).")
-  if first == nil or first == "--help" or first == "-h" or first == "help" then return top_help(parser, io_) end
+  if first == "--help" or first == "-h" or first == "help" then return top_help(parser, io_.out, 0) end
+  if first == nil then return top_help(parser, io_.err, 2) end
   if first == "--version" then io_.out:write("unipile ", unipile.VERSION, "\n") return 0 end
   if first == "completion" then return completion(argv[2], io_) end
   if first == "sandbox" then return sandbox(argv, io_) end
+  if group and argv[2] == nil then   -- `unipile chats`: its commands, as a mistake
+    io_.err:write(built.groups[group]:get_help(), "\n")
+    return report(io_, usage_error("give a command: unipile " .. group .. " COMMAND"))
+  end
   local hint
   local ok, err = pcall(function()
     if first == "api" then
@@ -299,14 +304,14 @@ function M.run(argv, io_)
     end
     if not group then errors.raise(usage_error("unknown command '" .. tostring(first) .. "'; see unipile --help")) end
     if not op then
-      if argv[2] and argv[2]:sub(1, 1) ~= "-" then
+      if argv[2]:sub(1, 1) ~= "-" then
         errors.raise(usage_error("unknown command '" .. group .. " " .. argv[2] .. "'; see unipile " .. group .. " --help"))
       end
       parse(parser, argv)   -- --help prints the group's commands
       errors.raise(usage_error("give a command; see unipile " .. group .. " --help"))
     end
     local rest, dotted = args.take_dotted(argv, op)
-    hint = "usage: " .. (M.usage_of(parser, group, op) or "unipile " .. group .. " " .. args.dashed(op.name) .. " --help")
+    hint = built.ops[op.id]:get_usage():gsub("^Usage: ", "usage: ")
     return run_operation(op, parse(parser, rest), dotted, io_)
   end)
   if ok then return err end
@@ -323,17 +328,6 @@ function M.wants_json(argv)
     if (opt == "--format" or opt == "--output-format") and value == "json" then return true end
   end
   return false
-end
-
---- The usage line of `unipile GROUP COMMAND`.
-function M.usage_of(parser, group, op)
-  for _, g in ipairs(parser._commands) do
-    if g._name == group then
-      for _, c in ipairs(g._commands) do
-        if c._name == args.dashed(op.name) then return (c:get_usage():gsub("^Usage: ", "")) end
-      end
-    end
-  end
 end
 
 --- Entry point of bin/unipile: runs `argv` and exits with its status.
