@@ -85,9 +85,15 @@ local function lines(s)
   return list
 end
 
-local function exit_of(kind)
+-- The status of the table's row for `kind` (and `action`, for the rows
+-- that name actions).
+local function exit_of(kind, action)
   for _, row in ipairs(cli_mod.EXIT) do
-    for _, k in ipairs(row[3] or {}) do if k == kind then return row[1] end end
+    local actions = {}
+    for _, a in ipairs(row[4] or {}) do actions[a] = true end
+    for _, k in ipairs(row[3] or {}) do
+      if k == kind and (action and actions[action] or not action and not row[4]) then return row[1] end
+    end
   end
 end
 
@@ -405,21 +411,27 @@ describe("unipile (the command line)", function()
         support.sandbox():fault { latency_ms = 1500, path = "^/api/v1/chats$", count = 1 }
         return { "chats", "list", "--retries", "0", "--timeout", "200" } end },
       { "usage", function() return { "chats", "get" } end },
+      { "http", function()
+        support.sandbox():fault { status = 503, path = "^/api/v1/chats$", count = 2 }
+        return { "chats", "list", "--retries", "0" } end, "retry" },
     }
     for _, case in ipairs(CASES) do
-      it(case[1] .. " exits " .. exit_of(case[1]) .. ", one line on stderr; --format json: the error object", function()
+      local kind, action = case[1], case[3]
+      local status = exit_of(kind, action)
+      it(kind .. (action and (" (" .. action .. ")") or "") .. " exits " .. status
+          .. ", one line on stderr; --format json: the error object", function()
         local words, env = case[2]()
         local out, err, rc = unipile(words, env)
-        assert.are.same({ exit_of(case[1]), "" }, { rc, out }, err)
-        assert.matches("^unipile: " .. case[1] .. " error", err)
-        if case[1] == "usage" then return end
+        assert.are.same({ status, "" }, { rc, out }, err)
+        assert.matches("^unipile: " .. kind .. " error", err)
+        if kind == "usage" then return end
         words, env = case[2]()
         words[#words + 1] = "--format"
         words[#words + 1] = "json"
         local _, jerr, jrc = unipile(words, env)
         local e = cjson.decode(jerr)
-        assert.are.same({ exit_of(case[1]), case[1] }, { jrc, e.kind })
-        assert.is_string(e.action)
+        assert.are.same({ status, kind }, { jrc, e.kind })
+        if action then assert.are.equal(action, e.action) else assert.is_string(e.action) end
       end)
     end
   end)

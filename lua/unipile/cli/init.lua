@@ -19,26 +19,35 @@ local progress = require "unipile.cli.progress"
 local M = {}
 
 --- Exit statuses: one table the help, the README and the specs read.
--- An error's kind picks its status.
+-- An error's kind picks its status, and for an `http` error its action
+-- too (`row[4]`): what a script can try again later (a 429, a 5xx) is
+-- told from what it must not.
 M.EXIT = {
   { 0, "success" },
-  { 1, "the API answered an error status (http)", { "http" } },
+  { 1, "the API refused the call: fix it, skip it or stop (http)", { "http" } },
   { 2, "bad command line, params or configuration (usage)", { "usage" } },
   { 3, "no usable answer: network failure or timeout", { "network", "timeout" } },
   { 4, "an answer that could not be read (decode)", { "decode" } },
   { 5, "held back by the pacer or the journal, or their store failed", { "pace", "journal", "store" } },
   { 6, "an answer over a size cap (limit)", { "limit" } },
+  { 7, "the API asked to try again later: 429, 5xx (http, action retry or wait)", { "http" }, { "retry", "wait" } },
   { 10, "a bug of the command line itself (please report it)" },
 }
 M.INTERNAL = 10
-local BY_KIND = {}
+local BY_KIND, BY_ACTION = {}, {}
 for _, row in ipairs(M.EXIT) do
-  for _, kind in ipairs(row[3] or {}) do BY_KIND[kind] = row[1] end
+  for _, kind in ipairs(row[3] or {}) do
+    if row[4] then
+      for _, action in ipairs(row[4]) do BY_ACTION[kind .. ":" .. action] = row[1] end
+    else
+      BY_KIND[kind] = row[1]
+    end
+  end
 end
 
 function M.exit_code(err)
-  if errors.is(err) then return BY_KIND[err.kind] or M.INTERNAL end
-  return M.INTERNAL
+  if not errors.is(err) then return M.INTERNAL end
+  return BY_ACTION[err.kind .. ":" .. tostring(err.action)] or BY_KIND[err.kind] or M.INTERNAL
 end
 
 local function exit_lines()
@@ -140,8 +149,12 @@ local function stream(o, io_, pages, meter)
   w.finish()
 end
 
+-- Bytes as each request ends; a download to stdout counts its chunks as
+-- they come instead (`meter.live`).
 local function bytes_hook(client, meter)
-  client:on("attempt", function(e) meter.bytes = meter.bytes + (e.bytes or 0) end)
+  client:on("attempt", function(e)
+    if not meter.live then meter.bytes = meter.bytes + (e.bytes or 0) end
+  end)
 end
 
 -- Where a binary answer goes: --output FILE, else stdout unless a terminal.
@@ -150,6 +163,7 @@ local function binary_output(o, io_, meter)
   if io_.out_tty then
     errors.usage("unipile", "a binary answer: give --output FILE or redirect stdout", "output")
   end
+  meter.live = true
   return function(chunk)
     io_.out:write(chunk)
     meter:add(0, 0, #chunk)
