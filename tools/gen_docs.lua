@@ -42,7 +42,8 @@ local CALL_OPTS = {
   { "max_items", "integer", "iterators: stop after this many items in all (`limit` stays the page size)" },
   { "prefetch", "boolean", "iterators: fetch the next page while you handle this one (default true)" },
   { "dry_run", "boolean", "build the request and return it (the key shown as `***`) without sending anything" },
-  { "journal_key", "string", "with a journal: the key this call is recorded under (default: account, operation, recipient and a hash of the content)" },
+  { "journal_key", "string", "with a journal: the key this call is recorded under"
+    .. " (default: account, operation, recipient and a hash of the content)" },
   { "resend", "boolean", "with a journal: send again a call whose earlier answer was lost (uncertain)" },
 }
 do

@@ -14,6 +14,7 @@ local cjson = require "cjson"
 local errors = require "unipile.errors"
 local registry = require "unipile.operations"
 local facts = require "unipile.cli.facts"
+local config = require "unipile.cli.config"
 
 local unpack = table.unpack or unpack -- luacheck: ignore 113 143 (5.2+ has one, 5.1 and LuaJIT the other)
 
@@ -175,10 +176,8 @@ local FALSE = { ["false"] = true, no = true, ["0"] = true, off = true }
 
 local function read_at(where, name, text)
   local path = text:sub(2)
-  local f = io.open(path, "rb")
-  if not f then errors.usage(where, "cannot read '" .. path .. "' for --" .. M.dashed(name), name) end
-  local data = f:read("*a")
-  f:close()
+  local data = config.read_file(path)
+  if not data then errors.usage(where, "cannot read '" .. path .. "' for --" .. M.dashed(name), name) end
   return data
 end
 

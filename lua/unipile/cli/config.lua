@@ -63,7 +63,8 @@ local function shared_bits(path)
   return mode:sub(-2)
 end
 
-local function read_file(path)
+--- The bytes of the file at `path`, or nil when it cannot be read.
+function M.read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end
   local text = f:read("*a")
@@ -83,7 +84,7 @@ end
 -- or {} when there is no file and no name was asked for.
 function M.profile(name, getenv)
   local path = M.path(getenv)
-  local text = path and read_file(path)
+  local text = path and M.read_file(path)
   if not text then
     if name then usage("no config file (" .. tostring(path) .. ") for profile '" .. name .. "'", "profile") end
     return {}
