@@ -620,7 +620,13 @@ describe("unipile (the command line)", function()
       local out = unipile { "completion", "bash" }
       local f = TMP .. "/complete.bash"
       sys.write_file(f, out)
-      assert.is_true((sys.execute("bash -n " .. quote(f))))
+      -- what bash offers after `unipile chats send-m<TAB>`, `--chat<TAB>`, `--account-type <TAB>`
+      local probe = "source " .. quote(f) .. "; for words in 'chats send-m' 'chats send-message --chat' "
+        .. "'chats list --account-type '; do COMP_WORDS=(unipile $words); [ \"${words% }\" = \"$words\" ] || "
+        .. "COMP_WORDS+=(''); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _unipile; echo \"${COMPREPLY[*]}\"; done"
+      local offered = sys.capture(sys.WITHOUT_SANITIZERS .. " bash -c " .. quote(probe))
+      assert.are.same({ "send-message", "--chat-id", "WHATSAPP LINKEDIN SLACK TWITTER MESSENGER INSTAGRAM TELEGRAM" },
+        lines(offered))
     end)
   end)
 
