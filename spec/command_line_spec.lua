@@ -293,6 +293,12 @@ describe("unipile (the command line)", function()
       for i = 2, 4 do assert.matches("^%S+%s+$", l[i]:sub(1, at - 1)) end
     end)
 
+    it("JSON on a terminal is indented (and one call shows no progress)", function()
+      local out, err, rc = unipile({ "chats", "list", "--limit", "1" }, nil, on_tty)
+      assert.are.equal(0, rc, err)
+      assert.matches('^{\r?\n  "cursor": ', out)
+    end)
+
     it("JSON in a pipe is one line, keys sorted; a page prints whole", function()
       local out = unipile { "chats", "list", "--limit", "2" }
       assert.are.equal(1, #lines(out))
@@ -682,6 +688,20 @@ describe("unipile (the command line)", function()
       assert.are.equal(n, #lines(out))
       local one = unipile { "api", "get", "/chats", "--query", "limit=1" }
       assert.are.equal(1, #cjson.decode(one).items)
+    end)
+
+    it("--body sends JSON, --header a header; --dry-run sends nothing", function()
+      local body = '{"request_url":"https://example.com/raw","source":"messaging"}'
+      support.sandbox():clear_requests()
+      local out, err, rc = unipile { "api", "POST", "/api/v1/webhooks", "--body", body, "--header", "X-Trace: t-1" }
+      assert.are.equal(0, rc, err)
+      local req = support.last("POST")
+      assert.are.same({ "https://example.com/raw", "t-1" }, { req.json.request_url, req.headers["x-trace"] })
+      assert.is_table(cjson.decode(out))
+      support.sandbox():clear_requests()
+      local dry = unipile { "api", "POST", "/api/v1/webhooks", "--body", body, "--dry-run" }
+      assert.are.same({ 0, "POST", "https://example.com/raw" }, { #support.requests(), cjson.decode(dry).method,
+        cjson.decode(dry).json.request_url })
     end)
   end)
 end)

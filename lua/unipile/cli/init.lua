@@ -152,6 +152,7 @@ end
 -- Bytes as each request ends; a download to stdout counts its chunks as
 -- they come instead (`meter.live`).
 local function bytes_hook(client, meter)
+  if not meter.on then return end   -- no hook: an unwatched client pays nothing
   client:on("attempt", function(e)
     if not meter.live then meter.bytes = meter.bytes + (e.bytes or 0) end
   end)
@@ -182,9 +183,10 @@ local function run_operation(op, o, dotted, io_)
   local params = args.params(op, o, dotted, where)
   if op.where.account_id and params.account_id == nil and conf.account_id then params.account_id = conf.account_id end
   local client = client_for(o, conf)
-  local meter = progress.new(not o.opt_quiet and io_.err_tty, io_.err)
-  bytes_hook(client, meter)
   local all = o.opt_all or o.opt_max_items
+  -- long work only: every page, or a download
+  local meter = progress.new(not o.opt_quiet and io_.err_tty and (all or op.response == "binary"), io_.err)
+  bytes_hook(client, meter)
   if all and not op.paginated then errors.usage(where, "--all and --max-items go with paginated commands", "all") end
   if all and not o.opt_dry_run then
     stream(o, io_, client:pages(op.id, params, { max_items = o.opt_max_items }), meter)
@@ -232,7 +234,7 @@ end
 
 local function run_api(o, io_)
   local client = client_for(o, config.resolve(o.opt_profile, io_.getenv))
-  local meter = progress.new(not o.opt_quiet and io_.err_tty, io_.err)
+  local meter = progress.new(not o.opt_quiet and io_.err_tty and (o.paginate or o.opt_output), io_.err)
   bytes_hook(client, meter)
   local spec = raw_spec(o)
   if o.paginate and not o.opt_dry_run then
