@@ -1,6 +1,6 @@
 /*
  * core.c - the unipile.core module table: version(), escape(), parse_url(),
- * file_readable(), now(), sleep(), the multi constructor, json_decode
+ * file_readable(), isatty(), now(), sleep(), the multi constructor, json_decode
  * (json.c), and the values _VERSION, defaults (transfer.c) and codes.
  * The transfer machinery lives in multi.c and transfer.c.
  */

@@ -54,10 +54,16 @@ end
 M.type_words = type_words
 
 local function describe(p)
-  local words = { type_words(p.fact, p.file), p.place }
+  local words = { (type_words(p.fact, p.file):gsub("NAME", M.dashed(p.name))), p.place }
   if p.required then words[#words + 1] = "required" end
   local enum = p.fact.enum or (p.fact.items and p.fact.items.enum)
   if enum then words[#words + 1] = "one of " .. table.concat(enum, ", ") end
+  if p.fact.t == "object" and p.fact.props then
+    local names = {}
+    for name in pairs(p.fact.props) do names[#names + 1] = name end
+    table.sort(names)
+    words[#words + 1] = "fields " .. table.concat(names, ", ")
+  end
   return table.concat(words, "; ")
 end
 
