@@ -47,6 +47,9 @@ end
 -- A type in words, for the help.
 local function type_words(fact, file)
   if file == true or fact.file then return fact.t == "array" and "files (@path, repeat)" or "file (@path)" end
+  if fact.t == "array" and fact.items and fact.items.t == "object" then
+    return "JSON object, repeat (or one JSON list)"
+  end
   if fact.t == "array" then return (fact.items and type_words(fact.items) or "value") .. ", repeat" end
   if fact.t == "object" then return "object (JSON, or --NAME.FIELD value)" end
   return fact.t
