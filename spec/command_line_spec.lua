@@ -416,6 +416,14 @@ describe("unipile (the command line)", function()
       { "timeout", function()
         support.sandbox():fault { latency_ms = 1500, path = "^/api/v1/chats$", count = 1 }
         return { "chats", "list", "--retries", "0", "--timeout", "200" } end },
+      { "journal", function()
+        local journal = TMP .. "/uncertain.sqlite"
+        os.remove(journal)
+        local words = { "chats", "send-message", "--chat-id", chat, "--text", "lost", "--journal", journal, "--retries", "0" }
+        support.sandbox():fault { kind = "close", method = "POST", count = 1 }
+        local _, err, rc = unipile(words)   -- sent, its answer lost: uncertain
+        assert.are.equal(exit_of("network"), rc, err)
+        return words end },
       { "usage", function() return { "chats", "get" } end },
       { "http", function()
         support.sandbox():fault { status = 503, path = "^/api/v1/chats$", count = 2 }
