@@ -9,7 +9,7 @@ description = {
     A client for the Unipile API (LinkedIn, WhatsApp, e-mail, calendars...)
     on top of libcurl's multi interface: retries with backoff and
     Retry-After, connection reuse, streaming downloads and multipart
-    uploads. Lua 5.1 to 5.4 and LuaJIT. The offline fake of the API used
+    uploads, and `unipile`, every operation from the shell. Lua 5.1 to 5.4 and LuaJIT. The offline fake of the API used
     by its tests is a rock of its own, unipile-sandbox.
   ]],
   homepage = "https://github.com/lua-unipile/lua-unipile",
@@ -18,6 +18,7 @@ description = {
 dependencies = {
   "lua >= 5.1, < 5.5",
   "lua-cjson",
+  "argparse",   -- the `unipile` command line
 }
 build = {
   type = "cmake",

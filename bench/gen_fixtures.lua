@@ -3,7 +3,8 @@
 -- writes DIR/page100.json (a 100-chat page, ~55 KB, cursor null),
 -- DIR/page100.json.gz (the same, gzip -9, for gzip_static), and
 -- DIR/page250.json (250 chats whose cursor is the placeholder "@CURSOR@",
--- replaced by nginx's sub_filter with the next page's cursor).
+-- replaced by nginx's sub_filter with the next page's cursor), and
+-- DIR/messages250.json (the same for 250 messages: the `cli` benchmark).
 --   lua5.4 bench/gen_fixtures.lua DIR race PAGES
 -- writes DIR/race/p1.json .. pN.json instead: PAGES pages of 250 chats, all
 -- different (chats 1..250 on p1, 251..500 on p2, ...), page N's cursor
@@ -112,6 +113,24 @@ if arg[2] == "race" then
   print(string.format("race: %d pages, %d bytes", pages, bytes))
   return
 end
+
+-- A message of the API's shape (the sandbox's keys), for the cli benchmark.
+local function message(i)
+  local acc = ACCOUNTS[rand(#ACCOUNTS)]
+  local ts = t0 - i * 61 - rand(60)
+  return {
+    account_id = acc.id, attachments = EMPTY, behavior = null, chat_id = id(22), chat_provider_id = (provider_ids(acc.type)),
+    deleted = 0, delivered = 1, edited = 0, hidden = 0, id = id(22), is_event = 0, is_sender = rand(2) - 1,
+    message_type = "MESSAGE", object = "Message", original = null, provider_id = id(20), reactions = EMPTY,
+    replies = 0, reply_by = EMPTY, seen = rand(2) - 1, seen_by = EMPTY, sender_attendee_id = id(22),
+    sender_id = (provider_ids(acc.type)), subject = null,
+    text = FIRST[rand(#FIRST)] .. ", see you at " .. rand(12) .. " with " .. LAST[rand(#LAST)] .. "?",
+    timestamp = os.date("!%Y-%m-%dT%H:%M:%S", ts) .. string.format(".%03dZ", rand(1000) - 1),
+  }
+end
+local messages = {}
+for i = 1, 250 do messages[i] = encode_sorted(message(i)) end
+write("messages250.json", '{"cursor":"@CURSOR@","items":[' .. table.concat(messages, ",") .. '],"object":"MessageList"}')
 
 local p100 = page(100, "null")
 assert(#cjson.decode(p100).items == 100)

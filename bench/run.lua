@@ -200,6 +200,37 @@ guarded("2", function()
 end)
 
 ---------------------------------------------------------------------------
+-- cli: `unipile messages list --all --format ndjson > /dev/null` over the
+-- pages of 2 (messages), against the SDK's own `each` walk of the same
+-- pages, in one run; the command's peak RSS at 1,000,000 and 100,000 items.
+
+guarded("cli", function()
+  local s = run_kv(lua_cmd("bench/sdk_each.lua", { "dsn=" .. STATIC .. "/b2", "key=" .. KEY, "pages=" .. PAGES,
+    "group=messages" }, true))
+  local function cli(max_items)
+    local cmd = ("UNIPILE_DSN=%s UNIPILE_API_KEY=%s %s /usr/bin/time -f 'rss_kb=%%M wall_s=%%e' %s bin/unipile messages list"
+      .. " --all --limit 250 --format ndjson%s 2>&1 >/dev/null"):format(q(STATIC .. "/b2"), KEY, PIN, LUA,
+      max_items and (" --max-items " .. max_items) or "")
+    local r = run_kv(cmd)
+    return r, (max_items or PAGES * 250) / r.wall_s
+  end
+  local full, rate = cli(nil)
+  local tenth = cli(PAGES * 25)
+  local ratio = rate / s.items_per_s
+  row { id = "cli", what = ("`unipile messages list --all --format ndjson > /dev/null`, %d pages of 250 messages")
+      :format(PAGES),
+    sdk = fmt(rate / 1000, 0) .. "k items/s (" .. fmt(full.wall_s, 1) .. " s)",
+    base = "the SDK's `each` over the same pages: " .. fmt(s.items_per_s / 1000, 0) .. "k items/s",
+    ratio = fmt(ratio) .. "×", goal = "≥ 0.7×", result = ratio >= 0.7 and "pass" or "FAIL",
+    server = "nginx static + sub_filter" }
+  local mb, mb10 = full.rss_kb / 1024, tenth.rss_kb / 1024
+  row { id = "cli RSS", what = "peak RSS (GNU time %M) of that command, at all the items and at a tenth (`--max-items`)",
+    sdk = fmt(mb, 1) .. " MB", base = ("at %d items: %s MB"):format(PAGES * 25, fmt(mb10, 1)),
+    ratio = "—", goal = "< 30 MB, flat", result = (mb < 30 and mb - mb10 < 4) and "pass" or "FAIL",
+    server = "nginx static + sub_filter" }
+end)
+
+---------------------------------------------------------------------------
 -- 3. concurrency
 
 guarded("3", function()

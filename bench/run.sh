@@ -8,7 +8,7 @@
 #   BENCH_CORE_DIR=/tmp/x/build BENCH_NO_README=1 bench/run.sh   the SDK on another core.so
 #   BENCH_SANDBOX_HEAD=1 bench/run.sh   benchmarks 3 and 4 on HEAD's sandbox, not the working tree's
 #   bench/run.sh race 1          only the benchmarks named (any of: 1 1-gzip 1-noparse 1-parts 1-hooks journal
-#                                2 3 4 5 5-tmpfs race events luv run2); prints, leaves README.md alone
+#                                2 3 4 5 5-tmpfs race events luv run2 cli); prints, leaves README.md alone
 #   bench/run.sh race-profile    where the race's Lua CPU goes (bench/race_profile.lua), by layer;
 #                                never part of a full run
 #
@@ -25,8 +25,8 @@ case "$LUA" in lua5.4) RT=lua5.4 ;; lua5.1) RT=lua5.1 ;; luajit) RT=luajit ;; *)
 # Benchmarks named on the command line (none: all of them).
 ONLY="$*"
 for b in $ONLY; do
-  case "$b" in 1|1-gzip|1-noparse|1-parts|1-hooks|2|3|4|journal|5|5-tmpfs|race|race-profile|events|luv|run2) ;;
-    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 1-hooks 2 3 4 journal 5 5-tmpfs race race-profile events luv run2)" >&2; exit 2 ;;
+  case "$b" in 1|1-gzip|1-noparse|1-parts|1-hooks|2|3|4|journal|5|5-tmpfs|race|race-profile|events|luv|run2|cli) ;;
+    *) echo "bench: unknown benchmark '$b' (1 1-gzip 1-noparse 1-parts 1-hooks 2 3 4 journal 5 5-tmpfs race race-profile events luv run2 cli)" >&2; exit 2 ;;
   esac
 done
 want() { # want NAME...: is one of these benchmarks to run?
@@ -174,6 +174,14 @@ http {
     location = /b2/chats {
       default_type application/json;
       alias $TMP/www/page250.json;
+      sub_filter_types application/json;
+      sub_filter '"@CURSOR@"' \$next_cursor;
+      sub_filter_once on;
+    }
+    # cli: 250 messages a page, the next cursor spliced in as for 2
+    location = /b2/messages {
+      default_type application/json;
+      alias $TMP/www/messages250.json;
       sub_filter_types application/json;
       sub_filter '"@CURSOR@"' \$next_cursor;
       sub_filter_once on;

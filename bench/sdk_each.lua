@@ -1,7 +1,8 @@
 --- Benchmark 2: iterate 1,000,000 chats (4,000 pages of 250) with
 -- client.chats:each; items per second and peak RSS. nginx answers every
 -- page with the same 250 chats and a cursor naming the next page.
---   sdk_each.lua dsn=URL key=KEY pages=4000 [prefetch=0]
+--   sdk_each.lua dsn=URL key=KEY pages=4000 [prefetch=0] [group=messages]
+-- (group: the resource walked, chats by default; the cli benchmark's is messages)
 local lib = require "bench.lib"
 local unipile = require "unipile"
 
@@ -15,7 +16,7 @@ local count, bytes_id = 0, 0
 local rss = {}          -- VmRSS (KiB) every tenth of the way
 local t0 = lib.now()
 local cpu0 = lib.cpu()
-for chat in client.chats:each { limit = per_page, prefetch = a.prefetch ~= 0 } do
+for chat in client[a.group or "chats"]:each { limit = per_page, prefetch = a.prefetch ~= 0 } do
   count = count + 1
   bytes_id = bytes_id + #chat.id           -- touch every item
   if count % sample_every == 0 then rss[#rss + 1] = lib.status_kb("VmRSS") end

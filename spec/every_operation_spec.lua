@@ -6,6 +6,7 @@ local encode = require "unipile.encode"
 local pager = require "unipile.pager"
 local registry = require "unipile.operations"
 local support = require "support"
+local seen = require "support.seen"
 
 describe("every operation", function()
   local sb, client, examples
@@ -14,8 +15,6 @@ describe("every operation", function()
     examples = support.examples()
     client = support.client { retries = 0 }
   end)
-
-  local function scalar(v) return (encode.scalar(v)) end
 
   for _, op in ipairs(registry.list) do
     it(op.group .. ":" .. op.name .. " (" .. op.id .. ")", function()
@@ -34,24 +33,13 @@ describe("every operation", function()
       assert.are.equal(encode.path(op.path, values.path), req.path)
       assert.are.equal("matched", req.api_key)
       assert.are.equal("application/json", req.headers["accept"])
-      for name, v in pairs(values.query) do
-        local got = req.args[name]
-        if type(v) == "table" then
-          local want = {}
-          for i, item in ipairs(v) do want[i] = scalar(item) end
-          assert.are.same(want, type(got) == "table" and got or { got }, name)
-        else
-          assert.are.equal(scalar(v), got, name)
-        end
-      end
+      seen.query(values, req.args)
       if op.body == "json" then
         assert.matches("^application/json", req.headers["content-type"])
         for name, v in pairs(values.body) do assert.are.same(v, req.json[name], name) end
       elseif op.body == "multipart" then
         assert.matches("^multipart/form%-data", req.headers["content-type"])
-        local names = {}
-        for _, part in ipairs(req.parts) do names[part.name:match("^[^%[]+")] = true end
-        for name in pairs(values.body) do assert.is_true(names[name] == true, name) end
+        seen.parts(values, req.parts)
       else
         assert.are.equal("", req.body or "")
       end

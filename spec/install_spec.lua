@@ -62,7 +62,7 @@ describe("luarocks make into a tree of its own (" .. LUA .. ", --lua-version " .
 
   -- the README's `luarocks config rocks_provided...`, in a HOME of its own
   local function provided(home)
-    for _, rock in ipairs({ "lua-cjson 2.1.0-1", "luasocket 3.1.0-1" }) do
+    for _, rock in ipairs({ "lua-cjson 2.1.0-1", "luasocket 3.1.0-1", "argparse 0.7.1-1" }) do
       local name, version = rock:match("(%S+) (%S+)")
       local out, rc = shell.run(shell.clean("HOME=" .. quote(home) .. " luarocks --lua-version " .. V
         .. " config rocks_provided." .. name .. " " .. version) .. " 2>&1")
@@ -104,6 +104,21 @@ describe("luarocks make into a tree of its own (" .. LUA .. ", --lua-version " .
     assert.are.equal(0, rc, out)
     assert.truthy(tonumber(out:match("^(%d+) accounts")) > 0, out)
     assert.truthy(out:find("from @" .. TREE .. "/share/lua/" .. V .. "/unipile/", 1, true), out)
+  end)
+
+  it("the installed unipile runs from another directory: --help, and chats list against the sandbox", function()
+    local exe = quote(TREE .. "/bin/unipile")
+    local help, hrc = away(exe .. " --help")
+    assert.are.equal(0, hrc, help)
+    assert.truthy(help:find("Usage: unipile", 1, true), help)
+    local out, rc = away(sandbox_vars() .. " " .. exe .. " chats list --limit 2 --format ndjson")
+    assert.are.equal(0, rc, out)
+    local n = 0
+    for line in out:gmatch("[^\n]+") do
+      assert.truthy(line:find('^{"'), out)
+      n = n + 1
+    end
+    assert.are.equal(2, n, out)
   end)
 
   it("the installed unipile-sandbox stops it", function()

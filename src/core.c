@@ -1,6 +1,6 @@
 /*
  * core.c - the unipile.core module table: version(), escape(), parse_url(),
- * file_readable(), now(), sleep(), the multi constructor, json_decode
+ * file_readable(), isatty(), now(), sleep(), the multi constructor, json_decode
  * (json.c), and the values _VERSION, defaults (transfer.c) and codes.
  * The transfer machinery lives in multi.c and transfer.c.
  */
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -191,6 +192,13 @@ static int core_file_readable(lua_State *L) {
   return 1;
 }
 
+/* core.isatty(fd) -> bool: whether the descriptor is a terminal (the
+ * CLI's pretty output and progress lines; fd 0, 1, 2). */
+static int core_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)) == 1);
+  return 1;
+}
+
 /* core.codes: the CURLE_ values that results' curl_code is compared with
  * in Lua, by their names without the prefix, so no bare number stands
  * for a curl code on the Lua side. */
@@ -215,6 +223,7 @@ static void push_codes(lua_State *L) {
 
 static const luaL_Reg core_functions[] = {
   { "file_readable", core_file_readable },
+  { "isatty", core_isatty },
   { "version", core_version },
   { "escape", core_escape },
   { "parse_url", core_parse_url },

@@ -8,7 +8,8 @@
 # As root: apt-get installs what is missing. Otherwise: print the command.
 set -e
 DEMO_PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev ca-certificates
-lua5.4 liblua5.4-dev lua-cjson lua-socket nginx libnginx-mod-http-lua"
+lua5.4 liblua5.4-dev lua-cjson lua-socket nginx libnginx-mod-http-lua
+lua-argparse"
 TEST_PACKAGES="lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev
 lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev
 lua-busted luarocks lua-ldoc lua-markdown lua-check chromium

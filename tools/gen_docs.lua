@@ -9,10 +9,9 @@
 -- api/response-schemas.json (the answers; tools/schemas.py derive), both
 -- derived from Unipile's OpenAPI document. Parameters that document lacks
 -- (added from Unipile's newer reference pages, see
--- /work/shared/api/NOTES.md) take their types from SUPPLEMENT below.
+-- /work/shared/api/NOTES.md) take their types from SUPPLEMENT (tools/param_schemas.lua).
 -- No description text is copied from the OpenAPI: the words are ours.
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-local cjson = require "cjson"
+package.path = "lua/?.lua;lua/?/init.lua;tools/?.lua;" .. package.path
 -- unipile.client.check needs the C core only inside its checks: the docs
 -- build without a compiled core.
 if not pcall(require, "unipile.core") then package.loaded["unipile.core"] = {} end
@@ -20,59 +19,12 @@ local registry = require "unipile.operations"
 local resources = require "unipile.resources"
 local check = require "unipile.client.check"
 
+local schemas = require "param_schemas"
+local ANSWERS, NULL = schemas.ANSWERS, schemas.NULL
+local type_list, object_name, type_word = schemas.type_list, schemas.object_name, schemas.type_word
+local op_key, param_schema = schemas.op_key, schemas.param_schema
+
 local out_dir = assert(arg[1], "usage: gen_docs.lua OUTDIR")
-
-local function read_json(path)
-  local f = assert(io.open(path, "rb"))
-  local doc = cjson.decode(f:read("*a"))
-  f:close()
-  return doc.operations
-end
-local PARAMS = read_json("api/param-schemas.json")
-local ANSWERS = read_json("api/response-schemas.json")
-local NULL = cjson.null
-
--- Schemas of the parameters the OpenAPI document does not give (or gives
--- without a type), by operation id and "place:name" (or "*" for any
--- operation), from the newer reference pages and what the sandbox accepts.
-local str, int, bool = { type = "string" }, { type = "integer" }, { type = "boolean" }
-local url = { type = "string", format = "uri" }
-local years = { type = "integer", minimum = 0, maximum = 100 }
-local SUPPLEMENT = {
-  ["*"] = { ["query:cursor"] = str, ["query:account_id"] = str, ["body:ip"] = { type = "string", format = "ipv4" } },
-  AccountsController_patchAccount = {
-    ["path:id"] = str, ["body:proxy"] = { type = "object" }, ["body:country"] = { type = "string", minLength = 2, maxLength = 2 },
-  },
-  ChatsController_deleteChat = { ["path:chat_id"] = str },
-  MessagesController_deleteMessage = { ["path:message_id"] = str },
-  MessagesController_addReaction = { ["path:message_id"] = str, ["body:reaction"] = str },
-  MailsController_listContacts = { ["query:limit"] = int },
-  HostedController_requestLink = {
-    ["body:success_redirect_url"] = url, ["body:failure_redirect_url"] = url,
-    ["body:notify_url"] = url, ["body:api_url"] = url,
-  },
-  ChatsController_sendMessageInChat = { ["body:typing_duration"] = { type = "integer", minimum = 0 } },
-  PostsController_listAllComments = { ["query:sort_by"] = { type = "string", enum = { "MOST_RECENT", "MOST_RELEVANT" } } },
-  PostsController_sendComment = { ["body:attachments"] = { type = "array", items = { type = "string", format = "binary" } } },
-  LinkedinController_getHiringProjects = {
-    ["query:sort_by"] = { type = "string", enum = { "created_at", "name" } },
-    ["query:sort_order"] = { type = "string", enum = { "asc", "desc" } },
-  },
-  LinkedinController_getRawData = { ["body:force_api"] = bool, ["body:bypass_redirect"] = bool },
-  LinkedinController_getSearchParametersList = { ["query:service"] = { type = "string", enum = { "CLASSIC", "RECRUITER" } } },
-  LinkedinController_createJobPosting = { ["body:apply_method"] = { type = "object" } },
-  LinkedinController_editJobPosting = { ["body:apply_method"] = { type = "object" } },
-  LinkedinController_getJobApplicants = {
-    ["query:max_years_in_company"] = years, ["query:min_years_in_company"] = years,
-    ["query:max_years_in_position"] = years, ["query:min_years_in_position"] = years,
-    ["query:max_years_of_experience"] = years, ["query:min_years_of_experience"] = years,
-    ["query:exclude_degree"] = { type = "array", items = str }, ["query:include_degree"] = { type = "array", items = str },
-    ["query:sort_by"] = str,
-  },
-  MailsController_listMails = { ["query:search"] = str, ["query:exclude_folders"] = { type = "array", items = str } },
-  MailsController_updateMail = { ["body:categories"] = { type = "array", items = str } },
-  CalendarsController_createCalendarEvent = { ["body:color"] = str, ["body:notify"] = bool, ["body:guests_can_modify"] = bool },
-}
 
 -- What each per-call option is (the keys must be check.CALL_OPTS's).
 local CALL_OPTS = {
@@ -90,7 +42,8 @@ local CALL_OPTS = {
   { "max_items", "integer", "iterators: stop after this many items in all (`limit` stays the page size)" },
   { "prefetch", "boolean", "iterators: fetch the next page while you handle this one (default true)" },
   { "dry_run", "boolean", "build the request and return it (the key shown as `***`) without sending anything" },
-  { "journal_key", "string", "with a journal: the key this call is recorded under (default: account, operation, recipient and a hash of the content)" },
+  { "journal_key", "string", "with a journal: the key this call is recorded under"
+    .. " (default: account, operation, recipient and a hash of the content)" },
   { "resend", "boolean", "with a journal: send again a call whose earlier answer was lost (uncertain)" },
 }
 do
@@ -107,52 +60,6 @@ local function code(v)
   if type(v) == "string" then return "`\"" .. v .. "\"`" end
   if type(v) == "number" and v == math.floor(v) then return "`" .. string.format("%d", v) .. "`" end
   return "`" .. tostring(v) .. "`"
-end
-
-local function type_list(schema)
-  local t = schema.type
-  if type(t) == "table" then return t end
-  return t and { t } or {}
-end
-
-local function object_name(schema)
-  local obj = schema.properties and schema.properties.object
-  return obj and obj.enum and obj.enum[1]
-end
-
--- A schema as an LDoc type word (no spaces): string, integer, {string,...}, table, ...
-local function type_word(schema)
-  if schema.anyOf or schema.oneOf then
-    local words, seen = {}, {}
-    for _, sub in ipairs(schema.anyOf or schema.oneOf) do
-      local w = type_word(sub) or "any"
-      for part in w:gmatch("[^|]+") do
-        if not seen[part] then seen[part] = true; words[#words + 1] = part end
-      end
-    end
-    return #words > 0 and table.concat(words, "|") or nil
-  end
-  local words = {}
-  for _, t in ipairs(type_list(schema)) do
-    if t == "array" then
-      local item = type(schema.items) == "table" and (object_name(schema.items) or type_word(schema.items)) or nil
-      words[#words + 1] = item and not item:find("|") and ("{" .. item .. ",...}") or "array"
-    elseif t == "object" then
-      words[#words + 1] = "table"
-    elseif t == "null" then
-      words[#words + 1] = "null"
-    else
-      words[#words + 1] = t
-    end
-  end
-  if #words == 0 and schema.enum then
-    local kinds = {}
-    for _, v in ipairs(schema.enum) do kinds[type(v) == "number" and "number" or "string"] = true end
-    for k in pairs(kinds) do words[#words + 1] = k end
-    table.sort(words)
-  end
-  if #words == 0 and (schema.format or schema.pattern) then words[1] = "string" end
-  return #words > 0 and table.concat(words, "|") or nil
 end
 
 local ISO_PATTERN = "^[1-2]\\d{3}-[0-1]\\d-[0-3]\\dT\\d{2}:\\d{2}:\\d{2}.\\d{3}Z$"
@@ -207,23 +114,6 @@ local function constraints(schema, out, nested)
     if #names > 0 then out[#out + 1] = "fields " .. table.concat(names, ", ") end
   end
   return out
-end
-
-local function op_key(op) return op.method .. " " .. op.path end
-
--- The schema of one parameter: the OpenAPI's, or the supplement's when
--- the document lacks it or gives it no type.
-local function param_schema(op, place, name)
-  local facts = PARAMS[op_key(op)]
-  local found
-  for _, p in ipairs(facts and facts.params or {}) do
-    if p["in"] == place and p.name == name then found = p.schema break end
-  end
-  if found and type_word(found) then return found end
-  local key = place .. ":" .. name
-  local extra = (SUPPLEMENT[op.id] or {})[key] or SUPPLEMENT["*"][key]
-  if not extra and name == "limit" then extra = int end
-  return extra or found or {}
 end
 
 -- The params' lines; a name in two places (path `id` and body `id`) is

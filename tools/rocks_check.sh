@@ -1,8 +1,9 @@
 #!/bin/sh
 # tools/rocks_check.sh [lua5.4|lua5.3|lua5.2|lua5.1|luajit]: `luarocks make
 # --deps-mode=none` of both rockspecs into one temporary tree, checking
-#  1. unipile-scm-1.rockspec alone installs the SDK and nothing of the
-#     sandbox (no lua/unipile/sandbox/, no bin/unipile-sandbox);
+#  1. unipile-scm-1.rockspec alone installs the SDK and its command
+#     (bin/unipile, unipile.cli) and nothing of the sandbox (no
+#     lua/unipile/sandbox/, no bin/unipile-sandbox);
 #  2. with unipile-sandbox-scm-1.rockspec too, the tree holds every
 #     lua/unipile/**/*.lua of the checkout, and `require "unipile"`,
 #     "unipile.core" and "unipile.sandbox" resolve inside the tree;
@@ -46,7 +47,8 @@ rock unipile-scm-1.rockspec
 [ ! -e "$lmod/unipile/sandbox" ] || fail "the SDK rock installed lua/unipile/sandbox/"
 [ ! -e "$tree/bin/unipile-sandbox" ] || fail "the SDK rock installed bin/unipile-sandbox"
 [ "$(installed)" = "$(checkout | grep -v '^unipile/sandbox/')" ] || fail "the SDK rock's modules differ from the checkout's"
-resolves unipile unipile.core
+resolves unipile unipile.core unipile.cli
+[ -x "$tree/bin/unipile" ] || fail "the SDK rock did not install bin/unipile"
 in_tree "$rt" -e 'assert(not pcall(require, "unipile.sandbox"), "unipile.sandbox found without its rock")'
 
 echo "== + unipile-sandbox-scm-1.rockspec"
