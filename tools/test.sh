@@ -57,6 +57,11 @@ if tools/build.sh lua5.4 asan >/dev/null; then
     echo "FAIL sanitizer reports (see $log/busted-asan.log)"; failed=$((failed + 1))
     grep -a -E -A 12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log/busted-asan.log" | head -n 40
   fi
+  # LeakSanitizer's own tracer, not our code, can crash in its exit-time
+  # check (rarely): the specs' results stand, the leak check did not run.
+  if grep -a -q 'LeakSanitizer has encountered a fatal error' "$log/busted-asan.log"; then
+    echo "note: LeakSanitizer's tracer crashed at exit: no leak check in this run (see $log/busted-asan.log)"
+  fi
 else
   echo "FAIL asan build"; failed=$((failed + 1))
 fi
