@@ -242,6 +242,17 @@ describe("unipile (the command line)", function()
       end
     end)
 
+    it("--all --format ndjson writes each item as the API sent it (its key order), one line each", function()
+      local sb = support.reset()
+      sb:fault { path = "^/api/v1/chats$", count = 1, body = '{ "object": "ChatList", "items": [ {"z": 1.50, '
+        .. '"a": "x\\/y", "list": [ 1, {} ]},\n {"id": "b", "name": null} ], "cursor": null }' }
+      local out, err, rc = unipile { "chats", "list", "--all", "--format", "ndjson" }
+      assert.are.equal(0, rc, err)
+      assert.are.equal('{"z":1.50,"a":"x\\/y","list":[1,{}]}\n{"id":"b","name":null}\n', out)
+      assert.are.equal(1, #support.requests())        -- one page: its cursor was null
+      support.reset()
+    end)
+
     it("--max-items stops after that many items", function()
       local out = unipile { "chats", "list", "--max-items", "3", "--limit", "2", "--format", "ndjson" }
       assert.are.equal(3, #lines(out))

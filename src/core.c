@@ -232,6 +232,7 @@ static const luaL_Reg core_functions[] = {
   { "multi", multi_new },
   { "wait", events_wait },
   { "json_decode", json_decode },
+  { "json_lines", json_lines },
   { NULL, NULL } };
 
 UNIPILE_EXPORT int luaopen_unipile_core(lua_State *L) {

@@ -173,6 +173,7 @@ int headers_add_line(buffer *pairs, const char *line, size_t len, size_t cap);
 
 /* json.c */
 int json_decode(lua_State *L);
+int json_lines(lua_State *L);
 
 /* mime.c */
 void mime_build(lua_State *L, int parts, curl_mime **slot);

@@ -22,9 +22,9 @@ version_define="-DUNIPILE_VERSION=\"$version\""
 
 sources() { # harness → the C files it links
   case "$1" in
-    json_decode) echo "fuzz/json_decode.c src/json.c -llua5.4" ;;
+    json_decode) echo "fuzz/json_decode.c src/json.c src/json_lines.c -llua5.4" ;;
     headers) echo "fuzz/headers.c src/headers.c src/buffer.c" ;;
-    url) echo "fuzz/url.c src/core.c src/multi.c src/transfer.c src/headers.c src/mime.c src/buffer.c src/json.c -llua5.4 -lcurl" ;;
+    url) echo "fuzz/url.c src/core.c src/multi.c src/transfer.c src/headers.c src/mime.c src/buffer.c src/json.c src/json_lines.c src/events.c -llua5.4 -lcurl" ;;
     *) return 1 ;;
   esac
 }

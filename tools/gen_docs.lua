@@ -41,6 +41,8 @@ local CALL_OPTS = {
   { "idempotency_key", "string", "1 to 255 characters, sent as `Idempotency-Key` (only the operations that take one)" },
   { "max_items", "integer", "iterators: stop after this many items in all (`limit` stays the page size)" },
   { "prefetch", "boolean", "iterators: fetch the next page while you handle this one (default true)" },
+  { "keep_text", "boolean", "the response keeps the answer's bytes as `text` beside its decoded `body`"
+    .. " (what `start_call(...):wait()` gives with `raw`; the command line's NDJSON copies items from it)" },
   { "dry_run", "boolean", "build the request and return it (the key shown as `***`) without sending anything" },
   { "journal_key", "string", "with a journal: the key this call is recorded under"
     .. " (default: account, operation, recipient and a hash of the content)" },

@@ -138,15 +138,34 @@ local function write_result(o, io_, result, op)
   w.finish()
 end
 
--- Every page: items written as they come, progress counted.
-local function stream(o, io_, pages, meter)
+-- Every page: items written as they come, progress counted. `text()`,
+-- when given, is the bytes of the page just read, whose `list_key` holds
+-- its items (for writers that copy them).
+local function stream(o, io_, pages, meter, text, list_key)
   local w = writer_for(o, io_, true)
   local page = w.page
   for _, _, _, items in pages do
-    if page then page(items) else for i = 1, #items do w.item(items[i]) end end
+    if page then page(items, text and text(), list_key) else for i = 1, #items do w.item(items[i]) end end
     meter:add(1, #items)
   end
   w.finish()
+end
+
+-- The pages of an operation, and a function giving the bytes of the page
+-- the iterator returned last (each page's request keeps them: keep_text).
+local function pages_with_text(client, op, params, opts)
+  opts.keep_text = true
+  local start, first, info = client:paginate(op.id, params, opts)
+  local last = {}
+  local function start_keeping(p)
+    local pending = start(p)
+    return { wait = function()
+      local page = pending:wait()
+      last.text = pending.response.text
+      return page
+    end }
+  end
+  return pager.pages(start_keeping, first, info), function() return last.text end
 end
 
 -- Bytes as each request ends; a download to stdout counts its chunks as
@@ -189,7 +208,8 @@ local function run_operation(op, o, dotted, io_)
   bytes_hook(client, meter)
   if all and not op.paginated then errors.usage(where, "--all and --max-items go with paginated commands", "all") end
   if all and not o.opt_dry_run then
-    stream(o, io_, client:pages(op.id, params, { max_items = o.opt_max_items }), meter)
+    local pages, text = pages_with_text(client, op, params, { max_items = o.opt_max_items })
+    stream(o, io_, pages, meter, text, pager.SHAPES[op.page_shape].list)
   else
     local result = client:call(op.id, params, call_opts(o, op, meter, io_))
     if op.response ~= "binary" or o.opt_dry_run then write_result(o, io_, result, op) end

@@ -2,11 +2,14 @@
 -- a terminal, one line in a pipe), NDJSON, CSV or an aligned table, with
 -- `--fields` picking columns by path (`id,name,attendees.0.name`: a number
 -- is a 0-based index into a list). A writer takes items one at a time, so
--- `--all` streams in constant memory.
+-- `--all` streams in constant memory. NDJSON of whole pages (no
+-- `--fields`) copies each item from the page's bytes instead (the API's
+-- key order, minified), which is what lets `--all` keep up with `each`.
 -- @module unipile.cli.output
 -- @local
 
 local cjson = require "cjson"
+local core = require "unipile.core"
 
 local M = {}
 
@@ -280,10 +283,21 @@ function WRITERS.json(out, cols, pretty, list)
   }
 end
 
+-- A page's items as lines: copied from the page's own bytes when its text
+-- came along and frames them all (core.json_lines: the API's key order and
+-- escapes, minified), else encoded from the decoded items.
+local function page_lines(items, text, list_key)
+  if text and list_key then
+    local lines, n = core.json_lines(text, list_key)
+    if n == #items then return lines end
+  end
+  return M.lines(items)
+end
+
 function WRITERS.ndjson(out, cols)
   return {
     item = function(v) out:write(M.json(cols and picked(cols, v) or v), "\n") end,
-    page = not cols and function(items) out:write(M.lines(items)) end or nil,
+    page = not cols and function(items, text, list_key) out:write(page_lines(items, text, list_key)) end or nil,
     finish = function() end,
   }
 end

@@ -112,7 +112,7 @@ M.REQUEST_OPTS = {
 
 --- Options that belong to a call, not to the API (the second argument of
 -- `call`), with the check of each value: the request's own, or the pager's.
-M.CALL_OPTS = { max_items = positive_integer, prefetch = M.boolean,
+M.CALL_OPTS = { max_items = positive_integer, prefetch = M.boolean, keep_text = M.boolean,
   journal_key = M.text, resend = M.boolean }   -- the journal's (unipile.journal)
 
 for _, name in ipairs { "timeout_ms", "connect_timeout_ms", "low_speed_time_ms", "low_speed_limit",

@@ -9,7 +9,8 @@
 -- (the API path as given), `url`, `headers` (the request's own lines: the
 -- key lives in the client's default headers, never here), `body` or
 -- `parts`, `output`, `raw` (keep the bytes), `body_only` (the call returns
--- the body, not the response), and the transfer's settings: `verify`,
+-- the body, not the response), `keep_text` (the response keeps the body's
+-- bytes as `text` beside the decoded body), and the transfer's settings: `verify`,
 -- `ca_file`, `proxy`, `connect_timeout_ms`, `timeout_ms`,
 -- `low_speed_limit`, `low_speed_time_ms`, `retries`, `retry_unsafe`,
 -- `backoff_ms`, `backoff_max_ms`, `retry_after_max_ms`, `max_body_bytes`,
@@ -126,7 +127,8 @@ end
 -- each (encode.path), so the path needs no raw-path check.
 function M.call(client, op, where, values, opts)
   local r = { operation = where, operation_id = op.id, method = op.method, path = encode.path(op.path, values.path),
-    output = opts.output, raw = opts.raw or op.response == "binary", body_only = not opts.output }
+    output = opts.output, raw = opts.raw or op.response == "binary", body_only = not opts.output,
+    keep_text = opts.keep_text }
   local f = { query = next(values.query) and values.query or nil, headers = opts.headers,
     idempotency_key = opts.idempotency_key }
   if op.body == "json" then

@@ -102,7 +102,7 @@ function M.read(res, request)
   if err then return nil, err end
   return { status = res.status, headers = headers, attempts = res.attempts, body = body,
     new_connections = res.new_connections, total_time = res.total_time, bytes = res.bytes,
-    rate_limit = rate_limit(res), attempt_log = res.attempt_log }
+    rate_limit = rate_limit(res), attempt_log = res.attempt_log, text = request.keep_text and res.body or nil }
 end
 
 return M
