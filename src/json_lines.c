@@ -57,15 +57,22 @@ static int skip_string(cursor *c) {
 }
 
 /* Past one value; when `out` is given, its bytes without whitespace go
- * there. 0 if it cannot be framed. Each turn consumes at least one byte. */
+ * there, in runs between the whitespace (one copy for a compact value).
+ * 0 if it cannot be framed. Each turn consumes at least one byte. */
 static int copy_value(cursor *c, luaL_Buffer *out) {
   int depth = 0;
-  do {
-    const char *from;
-    skip_space(c);
+  const char *run;
+  skip_space(c);
+  run = c->p;
+  for (;;) {
+    const char *from = c->p;
     if (c->p >= c->end) return 0;
-    from = c->p;
     switch (*c->p) {
+    case ' ': case '\t': case '\n': case '\r': /* inside a container only */
+      if (out) luaL_addlstring(out, run, (size_t)(c->p - run));
+      skip_space(c);
+      run = c->p;
+      continue;
     case '"':
       if (!skip_string(c)) return 0;
       break;
@@ -84,8 +91,9 @@ static int copy_value(cursor *c, luaL_Buffer *out) {
       while (c->p < c->end && !ends_token(*c->p)) c->p++;
       if (c->p == from) return 0;
     }
-    if (out) luaL_addlstring(out, from, (size_t)(c->p - from));
-  } while (depth > 0);
+    if (depth == 0) break;
+  }
+  if (out) luaL_addlstring(out, run, (size_t)(c->p - run));
   return 1;
 }
 
