@@ -83,8 +83,9 @@ describe("luarocks make into a tree of its own (" .. LUA .. ", --lua-version " .
         sys.execute("mkdir -p " .. quote(home .. "/.luarocks"))
         provided(home)
       end
-      local out, rc = shell.run("cd " .. quote(SRC) .. " && " .. shell.clean("HOME=" .. quote(home)
-        .. " luarocks --lua-version " .. V .. " make --deps-mode=none --tree " .. quote(TREE) .. " " .. rockspec .. " " .. INCDIR) .. " 2>&1")
+      local make = "luarocks --lua-version " .. V .. " make --deps-mode=none --tree " .. quote(TREE) .. " "
+        .. rockspec .. " " .. INCDIR
+      local out, rc = shell.run("cd " .. quote(SRC) .. " && " .. shell.clean("HOME=" .. quote(home) .. " " .. make) .. " 2>&1")
       assert.are.equal(0, rc, out)
       assert.is_nil(out:find("Missing dependencies", 1, true), out)
     end)

@@ -55,7 +55,7 @@ for rt in $RUNTIMES; do
 done
 if tools/build.sh lua5.4 asan >/dev/null; then suites="$suites asan"; else echo "FAIL asan build"; failed=$((failed + 1)); fi
 echo "== busted under$suites ($TEST_JOBS at a time; the sanitizer run: lua5.4 with ASan+UBSan+LSan)"
-printf '%s\n' $suites | xargs -P "$TEST_JOBS" -I{} "$0" --suite {}
+printf '%s\n' $suites | xargs -P "$TEST_JOBS" -I{} tools/test.sh --suite {}
 
 for label in $suites; do
   echo "== busted under $label"
