@@ -52,8 +52,8 @@ describe("luarocks make into a tree of its own (" .. LUA .. ", --lua-version " .
 
   setup(function()
     TREE, AWAY, SRC = shell.tmpdir(), shell.tmpdir(), shell.tmpdir()
-    assert(sys.execute("tar -cf - --exclude=./build --exclude=./build.luarocks --exclude=./.git . | tar -xf - -C "
-      .. quote(SRC)))
+    assert(sys.execute(shell.clean("tar -cf - --exclude=./build --exclude=./build.luarocks --exclude=./.git .")
+      .. " | " .. shell.clean("tar -xf - -C " .. quote(SRC))))
     sys.execute("mkdir " .. quote(AWAY .. "/other") .. " && ln -s " .. OTHER_CJSON .. " " .. quote(AWAY .. "/other/cjson.so"))
     sys.write_file(AWAY .. "/my_script.lua", SCRIPT)
   end)
