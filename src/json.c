@@ -10,8 +10,13 @@
  * the table is created at that size.  A container with many members, or
  * one opened when the stack is already high (deep nesting), gets its table
  * early and is filled in batches instead, so the stack stays bounded.
- * Keys, which repeat from object to object, go through a small cache
- * instead of being hashed and interned by Lua each time.
+ * An object's table is created at its first key, at the size the last
+ * object with the same first key had (objects of a list share a shape),
+ * and each member goes straight into it; a wrong guess only costs a
+ * rehash.  Keys, and short string values, which repeat from object to
+ * object (types, account ids, "Chat"), go through small caches instead of
+ * being hashed and looked up in Lua's string table each time (a cache
+ * miss there, on a big heap, was a fifth of the decode: bench/README.md).
  *
  * Semantics: those of lua-cjson 2.1.0 as lua/unipile/client/request.lua configures
  * it, except where noted (spec/json_spec.lua checks both):
@@ -37,8 +42,8 @@
 #include "internal.h"
 
 #define JSON_MAX_DEPTH 1000
-/* Stack slots a container may fill with members before its table is
- * created early: 512 values or 256 key/value pairs. */
+/* Stack slots an array may fill with members before its table is created
+ * early: 512 values. */
 #define JSON_BATCH 512
 /* Above this many slots every member goes into its table at once.  Lua 5.1
  * and LuaJIT give a C function 8000 slots (LUAI_MAXCSTACK); past this line
@@ -48,9 +53,15 @@
 /* Stack slot of the scratch userdata that escaped strings and long numbers
  * are decoded into (nil until first needed). */
 #define SCRATCH_SLOT 2
-/* Stack slot of the key cache's table, and its size (a power of 2). */
-#define KEYS_SLOT 3
-#define KEY_CACHE 128
+/* The caches' strings live in stack slots from CACHE_SLOT on: KEY_CACHE
+ * keys, then VALUE_CACHE values (sizes: powers of 2, at most 256). */
+#define CACHE_SLOT 3
+#define KEY_CACHE 256
+#define VALUE_CACHE 256
+#define CACHE_SLOTS (KEY_CACHE + VALUE_CACHE)
+/* Longer values are not cached: Lua does not intern them, and long texts
+ * rarely repeat. */
+#define VALUE_CACHE_MAX 40
 
 #if defined(__GNUC__)
 #define JSON_NORETURN __attribute__((noreturn))
@@ -58,17 +69,24 @@
 #define JSON_NORETURN
 #endif
 
+/* A cached string: points into the Lua string held by its stack slot. */
+typedef struct {
+  const char *s;
+  size_t len;
+} cached;
+
 typedef struct {
   lua_State *L;
   const char *start, *p, *end;
   char *scratch;
   size_t scratch_size;
   int depth;
-  /* Keys repeat from object to object: a key found here is pushed from the
-   * table at KEYS_SLOT instead of being hashed and interned again.  Each
-   * entry points into the Lua string it caches (anchored by that table). */
-  struct { const char *s; size_t len; } keys[KEY_CACHE];
-  int keys_table; /* KEYS_SLOT holds the table (else nil) */
+  int caching;                  /* the cache slots are reserved */
+  cached keys[KEY_CACHE];
+  cached values[VALUE_CACHE];
+  /* Members of the last object whose first key was keys[i]: the size the
+   * next such object's table is created at. */
+  unsigned hint[KEY_CACHE];
 } parser;
 
 /* ---- errors ---- */
@@ -147,43 +165,98 @@ static char *put_utf8(char *o, unsigned long c) {
   return o;
 }
 
-/* Pushes an object key (len > 0) through the key cache. */
-static void push_key(parser *ps, const char *s, size_t len) {
-  lua_State *L = ps->L;
-  unsigned h = ((unsigned)len * 7 + (unsigned char)s[0] * 31 + (unsigned char)s[len / 2] * 3
-                + (unsigned char)s[len - 1]) & (KEY_CACHE - 1);
-  if (ps->keys[h].len == len && memcmp(ps->keys[h].s, s, len) == 0) {
-    lua_rawgeti(L, KEYS_SLOT, (int)h + 1);
-    return;
+/* Slot in a cache of 256 for s (len > 0): a multiply-shift hash of the
+ * first and last 8 bytes (fewer for short strings) and the length. */
+static unsigned cache_slot(const char *s, size_t len) {
+  uint64_t a, b;
+  if (len >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8);
+  } else if (len >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + len - 4, 4);
+    a = x, b = y;
+  } else {
+    a = (unsigned char)s[0] | (unsigned)(unsigned char)s[len / 2] << 8 | (unsigned)(unsigned char)s[len - 1] << 16;
+    b = 0;
   }
-  if (!ps->keys_table) { /* created on the first key: scalars and arrays need none */
-    lua_createtable(L, KEY_CACHE, 0);
-    lua_replace(L, KEYS_SLOT);
-    ps->keys_table = 1;
+  return (unsigned)(((a ^ (b * 0xC2B2AE3D27D4EB4Full + len)) * 0x9E3779B97F4A7C15ull) >> 56);
+}
+
+/* Pushes s through the cache entry c held by stack slot `slot`; returns 1
+ * when it was there already. */
+static int push_cached(lua_State *L, cached *c, int slot, const char *s, size_t len) {
+  if (c->len == len && memcmp(c->s, s, len) == 0) {
+    lua_pushvalue(L, slot);
+    return 1;
   }
   lua_pushlstring(L, s, len);
   lua_pushvalue(L, -1);
-  lua_rawseti(L, KEYS_SLOT, (int)h + 1);
-  ps->keys[h].s = lua_tostring(L, -1);
-  ps->keys[h].len = len;
+  lua_replace(L, slot);
+  c->s = lua_tostring(L, -1);
+  c->len = len;
+  return 0;
 }
 
-/* ps->p at the opening quote.  Most strings have no escape: two memchr and
- * the string is pushed straight from the input. */
-static void parse_string(parser *ps, const char *expected, int is_key) {
-  const char *s = ps->p + 1, *end = ps->end, *q, *p;
-  char *out, *o;
-  q = memchr(s, '"', (size_t)(end - s));
-  p = q ? memchr(s, '\\', (size_t)(q - s)) : NULL;
-  if (q && !p) {
-    size_t len = (size_t)(q - s);
-    ps->p = q + 1;
-    if (is_key && len > 0) push_key(ps, s, len);
-    else lua_pushlstring(ps->L, s, len);
+/* Pushes an object key; returns its key cache entry, or -1 if it has none. */
+static int push_key(parser *ps, const char *s, size_t len) {
+  unsigned h;
+  if (len == 0 || !ps->caching) {
+    lua_pushlstring(ps->L, s, len);
+    return -1;
+  }
+  h = cache_slot(s, len) & (KEY_CACHE - 1);
+  if (!push_cached(ps->L, &ps->keys[h], CACHE_SLOT + (int)h, s, len)) ps->hint[h] = 0;
+  return (int)h;
+}
+
+static void push_value_string(parser *ps, const char *s, size_t len) {
+  unsigned h;
+  if (len == 0 || len > VALUE_CACHE_MAX || !ps->caching) {
+    lua_pushlstring(ps->L, s, len);
     return;
   }
-  /* Escapes: find the real closing quote; the text decoded never grows. */
-  for (q = p ? p : s; q < end && *q != '"'; q++)
+  h = cache_slot(s, len) & (VALUE_CACHE - 1);
+  push_cached(ps->L, &ps->values[h], CACHE_SLOT + KEY_CACHE + (int)h, s, len);
+}
+
+/* The first '"' or '\\' in [p, end), or end: eight bytes at a time (the
+ * lowest byte that is either one, found without a branch per byte). */
+static const char *string_end(const char *p, const char *end) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (end - p >= 8) {
+    uint64_t w, q, b, hit;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    hit = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+    if (hit) return p + (__builtin_ctzll(hit) >> 3);
+    p += 8;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') p++;
+  return p;
+}
+
+/* ps->p at the opening quote.  Most strings have no escape: one scan and
+ * the string is pushed straight from the input (or from a cache).  Returns
+ * a key's cache entry (see push_key), else -1. */
+static int parse_string(parser *ps, const char *expected, int is_key) {
+  const char *s = ps->p + 1, *end = ps->end, *q, *p;
+  char *out, *o;
+  p = string_end(s, end);
+  if (p < end && *p == '"') {
+    size_t len = (size_t)(p - s);
+    ps->p = p + 1;
+    if (is_key) return push_key(ps, s, len);
+    push_value_string(ps, s, len);
+    return -1;
+  }
+  /* Escapes (p at the first): find the real closing quote; the text
+   * decoded never grows. */
+  for (q = p; q < end && *q != '"'; q++)
     if (*q == '\\' && ++q == end) break;
   if (q >= end) fail(ps, expected, "unexpected end of string", end);
   o = out = scratch(ps, (size_t)(q - s));
@@ -219,6 +292,7 @@ static void parse_string(parser *ps, const char *expected, int is_key) {
   }
   lua_pushlstring(ps->L, out, (size_t)(o - out));
   ps->p = q + 1;
+  return -1;
 }
 
 static const char *digits(const char *p, const char *end) {
@@ -277,12 +351,12 @@ static void parse_number(parser *ps) {
 
 static void parse_value(parser *ps);
 
-static void descend(parser *ps) {
+/* One level deeper, with room for `slots` more values on the stack. */
+static void descend(parser *ps, int slots) {
   if (++ps->depth > JSON_MAX_DEPTH)
     luaL_error(ps->L, "Found too many nested data structures (%d) at character %d",
                ps->depth, (int)(ps->p - ps->start) + 1);
-  /* Room for a batch of members, the table and the flush's 3 slots. */
-  luaL_checkstack(ps->L, JSON_BATCH + 8, "JSON document too large");
+  luaL_checkstack(ps->L, slots, "JSON document too large");
 }
 
 /* Moves the n values on top of the stack into the array at base + 1
@@ -296,27 +370,10 @@ static void array_flush(lua_State *L, int base, int has_table, int stored, int n
   for (; n > 0; n--) lua_rawseti(L, base + 1, stored + n);
 }
 
-/* The same for n key/value pairs, in document order so that the last of
- * two equal keys wins. */
-static void object_flush(lua_State *L, int base, int has_table, int n) {
-  int first = base + 1 + has_table, i;
-  if (!has_table) {
-    lua_createtable(L, 0, n);
-    if (n == 0) return; /* already in place: base + 1 is the top */
-  } else lua_pushvalue(L, base + 1);
-  for (i = 0; i < n; i++) {
-    lua_pushvalue(L, first + 2 * i);
-    lua_pushvalue(L, first + 2 * i + 1);
-    lua_rawset(L, -3);
-  }
-  lua_replace(L, base + 1);
-  lua_settop(L, base + 1);
-}
-
 static void parse_array(parser *ps) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), has_table = 0, stored = 0, n = 0;
-  descend(ps);
+  descend(ps, JSON_BATCH + 8); /* a batch of members, the table, a flush */
   ps->p = skip_space(ps->p + 1, ps->end);
   if (ps->p < ps->end && *ps->p == ']') {
     ps->p++;
@@ -338,33 +395,44 @@ static void parse_array(parser *ps) {
   ps->depth--;
 }
 
+static int parse_key(parser *ps) {
+  if (ps->p >= ps->end || *ps->p != '"') fail(ps, "object key string", NULL, ps->p);
+  return parse_string(ps, "object key string", 1);
+}
+
+/* Members go into the table one by one, in document order (the last of
+ * two equal keys wins); the table is made at the first key, sized by the
+ * hint of that key's cache entry, which the object's count then updates. */
 static void parse_object(parser *ps) {
   lua_State *L = ps->L;
-  int base = lua_gettop(L), has_table = 0, n = 0;
-  descend(ps);
+  int first, n = 0;
+  descend(ps, 8); /* the table, a key and its value (and their scratch) */
   ps->p = skip_space(ps->p + 1, ps->end);
   if (ps->p < ps->end && *ps->p == '}') {
     ps->p++;
-  } else {
-    for (;;) {
-      if (ps->p >= ps->end || *ps->p != '"') fail(ps, "object key string", NULL, ps->p);
-      if (2 * n >= JSON_BATCH || base + 2 * n >= JSON_STACK_BUDGET) {
-        object_flush(L, base, has_table, n);
-        has_table = 1, n = 0;
-      }
-      parse_string(ps, "object key string", 1);
-      ps->p = skip_space(ps->p, ps->end);
-      if (ps->p >= ps->end || *ps->p != ':') fail(ps, "colon", NULL, ps->p);
-      ps->p = skip_space(ps->p + 1, ps->end);
-      parse_value(ps);
-      n++;
-      ps->p = skip_space(ps->p, ps->end);
-      if (ps->p < ps->end && *ps->p == ',') ps->p = skip_space(ps->p + 1, ps->end);
-      else if (ps->p < ps->end && *ps->p == '}') { ps->p++; break; }
-      else fail(ps, "comma or object end", NULL, ps->p);
-    }
+    lua_createtable(L, 0, 0);
+    ps->depth--;
+    return;
   }
-  object_flush(L, base, has_table, n);
+  first = parse_key(ps);
+  lua_createtable(L, 0, first >= 0 ? (int)ps->hint[first] : 0);
+  lua_insert(L, -2);
+  for (;;) {
+    ps->p = skip_space(ps->p, ps->end);
+    if (ps->p >= ps->end || *ps->p != ':') fail(ps, "colon", NULL, ps->p);
+    ps->p = skip_space(ps->p + 1, ps->end);
+    parse_value(ps);
+    lua_rawset(L, -3);
+    n++;
+    ps->p = skip_space(ps->p, ps->end);
+    if (ps->p < ps->end && *ps->p == ',') ps->p = skip_space(ps->p + 1, ps->end);
+    else if (ps->p < ps->end && *ps->p == '}') { ps->p++; break; }
+    else fail(ps, "comma or object end", NULL, ps->p);
+    parse_key(ps);
+  }
+  /* the key's entry may have been replaced meanwhile (a nested object):
+   * then the hint is that key's, which only costs a rehash once */
+  if (first >= 0) ps->hint[first] = (unsigned)n;
   ps->depth--;
 }
 
@@ -405,8 +473,12 @@ int json_decode(lua_State *L) {
   ps.end = s + len;
   lua_settop(L, 1);
   lua_pushnil(L); /* SCRATCH_SLOT */
-  lua_pushnil(L); /* KEYS_SLOT */
   ps.p = skip_space(s, ps.end);
+  if (ps.p < ps.end && (*ps.p == '{' || *ps.p == '[')) { /* a scalar needs no cache */
+    luaL_checkstack(L, CACHE_SLOTS + 8, "JSON document too large");
+    lua_settop(L, CACHE_SLOT + CACHE_SLOTS - 1); /* the cache slots, nil */
+    ps.caching = 1;
+  }
   parse_value(&ps);
   ps.p = skip_space(ps.p, ps.end);
   if (ps.p != ps.end) fail(&ps, "the end", NULL, ps.p);
