@@ -184,10 +184,36 @@ static unsigned cache_slot(const char *s, size_t len) {
   return (unsigned)(((a ^ (b * 0xC2B2AE3D27D4EB4Full + len)) * 0x9E3779B97F4A7C15ull) >> 56);
 }
 
+/* memcmp(a, b, len) == 0 for len > 0, inline: a word at a time, the last
+ * word overlapping (cached strings are short; the call was 6% of a decode). */
+static int same_bytes(const char *a, const char *b, size_t len) {
+  if (len >= 8) {
+    uint64_t x, y;
+    size_t i;
+    for (i = 0; i + 8 < len; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + len - 8, 8);
+    memcpy(&y, b + len - 8, 8);
+    return x == y;
+  }
+  if (len >= 4) {
+    uint32_t x0, y0, x1, y1;
+    memcpy(&x0, a, 4);
+    memcpy(&y0, b, 4);
+    memcpy(&x1, a + len - 4, 4);
+    memcpy(&y1, b + len - 4, 4);
+    return x0 == y0 && x1 == y1;
+  }
+  return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
+}
+
 /* Pushes s through the cache entry c held by stack slot `slot`; returns 1
  * when it was there already. */
 static int push_cached(lua_State *L, cached *c, int slot, const char *s, size_t len) {
-  if (c->len == len && memcmp(c->s, s, len) == 0) {
+  if (c->len == len && same_bytes(c->s, s, len)) {
     lua_pushvalue(L, slot);
     return 1;
   }
