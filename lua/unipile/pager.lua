@@ -168,7 +168,8 @@ function M.pages(start, params, info)
   local cursor = usable(params.cursor)  -- the cursor of the page asked for next
   local seen, count, empty = {}, 0, 0
   if cursor then seen[cursor_key(cursor)] = true end
-  local pending                          -- that page's request, once sent
+  -- that page's request once sent, in a field (see M.each: not an upvalue)
+  local ahead = { pending = nil }
   local state = "more"                   -- more | repeated | endless (stop before the next page) | done
   return function()
     local why = state
@@ -176,8 +177,9 @@ function M.pages(start, params, info)
     if why == "done" then return nil end
     if why ~= "more" then stop_walk(where, why, cursor, empty) end
     local this = cursor
-    local page = (pending or start(with_cursor(params, cursor))):wait()
-    pending = nil
+    local pending = ahead.pending or start(with_cursor(params, cursor))
+    ahead.pending = nil
+    local page = pending:wait()
     local items, next_cursor = M.read(page, where, info.op)
     if not items then errors.raise(next_cursor) end
     if max_items and count + #items >= max_items then
@@ -197,7 +199,7 @@ function M.pages(start, params, info)
     else
       seen[key] = true
       state = "more"
-      if info.prefetch then pending = start(with_cursor(params, next_cursor)) end
+      if info.prefetch then ahead.pending = start(with_cursor(params, next_cursor)) end
     end
     return page, next_cursor, this, items
   end
@@ -206,16 +208,21 @@ end
 --- Item iterator over `M.pages`: `for item in M.each(start, params, info) do`.
 function M.each(start, params, info)
   local pages = M.pages(start, params, info)
-  local items, i, done = {}, 0, false
+  local at, i, done = { items = {} }, 0, false
   -- A plain closure over the page iterator, indexing the current page.
+  -- The page is kept in a table field, not an upvalue: Lua 5.4's
+  -- generational collector ages what an upvalue of this long-lived
+  -- closure is given at once (a forward barrier), so every page would
+  -- die old and wait for a major collection; a field only marks the page
+  -- young, and it is freed by the minor collection after it is done.
   return function()
     while not done do
       i = i + 1
-      local item = items[i]
+      local item = at.items[i]
       if item ~= nil then return item end
-      items = nil                        -- the page is done: not kept while the next is fetched
+      at.items = nil                     -- the page is done: not kept while the next is fetched
       local page, _, _, list = pages()
-      if page == nil then done = true else items, i = list, 0 end
+      if page == nil then done = true else at.items, i = list, 0 end
     end
   end
 end
