@@ -220,9 +220,11 @@ function M.each(start, params, info)
       i = i + 1
       local item = at.items[i]
       if item ~= nil then return item end
-      at.items = nil                     -- the page is done: not kept while the next is fetched
+      -- the page is done: not kept while the next is fetched (and a raise
+      -- below ends the walk)
+      at.items, done = nil, true
       local page, _, _, list = pages()
-      if page == nil then done = true else at.items, i = list, 0 end
+      if page ~= nil then at.items, i, done = list, 0, false end
     end
   end
 end
