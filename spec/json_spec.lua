@@ -63,6 +63,14 @@ for _, n in ipairs({ 255, 256, 257, 511, 512, 513, 1025, 5000 }) do
 end
 VALID[#VALID + 1] = "[" .. ("[1,2,3],"):rep(999) .. "[1,2,3]]"
 VALID[#VALID + 1] = "[" .. ('{"id":"x","n":null,"a":[1,null]},'):rep(300) .. "{}]"
+-- Objects of one shape (same first key), each differing from the one
+-- before where the decoder guesses a key or a string value from it: longer,
+-- shorter, escaped, reordered, missing, extra, nested, another type.
+VALID[#VALID + 1] = '[{"t":"Chat","id":"a","n":1},{"t":"Chatter","id":"b","n":2},{"t":"Cha","id":"c"},'
+  .. '{"t":"Chat\\n","id":"d"},{"t":"Chat","ids":"e"},{"t":"Chat","i":"f"},{"t":"Chat","id\\u0041":"g"},'
+  .. '{"t":"Chat","n":3,"id":"h"},{"t":"Chat"},{"t":"Chat","id":"a","n":1,"x":{"t":"Chat","id":1}},'
+  .. '{"t":1,"id":["a"]},{"t":"Chat","id":"a","id":"b"},{"t":"","id":""},{"t":"Chat","id":"a","n":1}]'
+VALID[#VALID + 1] = "[" .. ('{"k":"v","w":"x"},'):rep(40) .. '{"k":"v","w":"x2"},{"k":"v","w":"x"}]'
 
 describe("core.json_decode", function()
   it("decodes like cjson.decode", function()
@@ -195,6 +203,13 @@ describe("core.json_decode", function()
     { "Infinity", "Expected value but found invalid token at character 1" },
     { "[1]\0", "Expected the end but found invalid token at character 4" }, -- cjson stops at the NUL
   }
+  -- ends right inside or after a key or a value the decoder guesses from the
+  -- object before (cut while the guess still matches): cjson's messages
+  local SHAPED = '[{"ab":1,"cd":"ef"},{"ab":1,"cd":"ef"}]'
+  for cut = #'[{"ab":1,"cd":"ef"},{"ab":1,"c', #SHAPED - 1 do
+    local text = SHAPED:sub(1, cut)
+    INVALID[#INVALID + 1] = { text, select(2, pcall(cjson.decode, text)) }
+  end
 
   local function assert_raises(case)
     local ok, err = pcall(decode, case[1])

@@ -62,6 +62,9 @@
 /* Longer values are not cached: Lua does not intern them, and long texts
  * rarely repeat. */
 #define VALUE_CACHE_MAX 40
+/* Members of an object whose key and string value are guessed from the
+ * object before it of the same shape. */
+#define SHAPE_MEMBERS 32
 
 #if defined(__GNUC__)
 #define JSON_NORETURN __attribute__((noreturn))
@@ -87,6 +90,12 @@ typedef struct {
   /* Members of the last object whose first key was keys[i]: the size the
    * next such object's table is created at. */
   unsigned hint[KEY_CACHE];
+  /* Of that object, member m's key (keys[shape_key[i][m]]) and string
+   * value (values[shape_value[i][m]]): objects of a list repeat their keys
+   * in the same order and often their values (types, ids of a parent).  A
+   * guess is checked byte for byte; a wrong one only costs that check. */
+  unsigned char shape_key[KEY_CACHE][SHAPE_MEMBERS];
+  unsigned char shape_value[KEY_CACHE][SHAPE_MEMBERS];
 } parser;
 
 /* ---- errors ---- */
@@ -237,14 +246,29 @@ static int push_key(parser *ps, const char *s, size_t len) {
   return (int)h;
 }
 
-static void push_value_string(parser *ps, const char *s, size_t len) {
+/* Pushes a string value; returns its value cache entry, or -1. */
+static int push_value_string(parser *ps, const char *s, size_t len) {
   unsigned h;
   if (len == 0 || len > VALUE_CACHE_MAX || !ps->caching) {
     lua_pushlstring(ps->L, s, len);
-    return;
+    return -1;
   }
   h = cache_slot(s, len) & (VALUE_CACHE - 1);
   push_cached(ps->L, &ps->values[h], CACHE_SLOT + KEY_CACHE + (int)h, s, len);
+  return (int)h;
+}
+
+/* Pushes the string at ps->p (its opening quote) if it is the one cached
+ * at c (held by stack slot `slot`), and returns 1; else pushes nothing.
+ * Cached strings have no quote or backslash, so equal bytes followed by a
+ * quote are the whole string. */
+static int push_guessed(parser *ps, const cached *c, int slot) {
+  const char *s = ps->p + 1;
+  if (c->len == 0 || (size_t)(ps->end - s) <= c->len || s[c->len] != '"' || !same_bytes(c->s, s, c->len))
+    return 0;
+  lua_pushvalue(ps->L, slot);
+  ps->p = s + c->len + 1;
+  return 1;
 }
 
 /* The first '"' or '\\' in [p, end), or end: eight bytes at a time (the
@@ -268,7 +292,7 @@ static const char *string_end(const char *p, const char *end) {
 
 /* ps->p at the opening quote.  Most strings have no escape: one scan and
  * the string is pushed straight from the input (or from a cache).  Returns
- * a key's cache entry (see push_key), else -1. */
+ * its cache entry (see push_key, push_value_string), else -1. */
 static int parse_string(parser *ps, const char *expected, int is_key) {
   const char *s = ps->p + 1, *end = ps->end, *q, *p;
   char *out, *o;
@@ -277,8 +301,7 @@ static int parse_string(parser *ps, const char *expected, int is_key) {
     size_t len = (size_t)(p - s);
     ps->p = p + 1;
     if (is_key) return push_key(ps, s, len);
-    push_value_string(ps, s, len);
-    return -1;
+    return push_value_string(ps, s, len);
   }
   /* Escapes (p at the first): find the real closing quote; the text
    * decoded never grows. */
@@ -426,12 +449,38 @@ static int parse_key(parser *ps) {
   return parse_string(ps, "object key string", 1);
 }
 
+/* After a key: the colon, then ps->p at the value (spaces skipped). */
+static void parse_colon(parser *ps) {
+  ps->p = skip_space(ps->p, ps->end);
+  if (ps->p >= ps->end || *ps->p != ':') fail(ps, "colon", NULL, ps->p);
+  ps->p = skip_space(ps->p + 1, ps->end);
+}
+
+/* Member m (> 0) of an object whose first key has cache entry `first`:
+ * its key, and its value when a string, each tried against the shape's
+ * guess first, else parsed (and the shape updated); pushes both. */
+static void parse_member(parser *ps, int first, int m) {
+  unsigned char *key = &ps->shape_key[first][m], *value = &ps->shape_value[first][m];
+  if (ps->p >= ps->end || *ps->p != '"') fail(ps, "object key string", NULL, ps->p);
+  if (!push_guessed(ps, &ps->keys[*key], CACHE_SLOT + *key)) {
+    int k = parse_string(ps, "object key string", 1);
+    if (k >= 0) *key = (unsigned char)k;
+  }
+  parse_colon(ps);
+  if (ps->p < ps->end && *ps->p == '"') {
+    if (!push_guessed(ps, &ps->values[*value], CACHE_SLOT + KEY_CACHE + *value)) {
+      int v = parse_string(ps, "value", 0);
+      if (v >= 0) *value = (unsigned char)v;
+    }
+  } else parse_value(ps);
+}
+
 /* Members go into the table one by one, in document order (the last of
  * two equal keys wins); the table is made at the first key, sized by the
  * hint of that key's cache entry, which the object's count then updates. */
 static void parse_object(parser *ps) {
   lua_State *L = ps->L;
-  int first, n = 0;
+  int first, n = 1;
   descend(ps, 8); /* the table, a key and its value (and their scratch) */
   ps->p = skip_space(ps->p + 1, ps->end);
   if (ps->p < ps->end && *ps->p == '}') {
@@ -443,18 +492,21 @@ static void parse_object(parser *ps) {
   first = parse_key(ps);
   lua_createtable(L, 0, first >= 0 ? (int)ps->hint[first] : 0);
   lua_insert(L, -2);
+  parse_colon(ps);
+  parse_value(ps);
   for (;;) {
-    ps->p = skip_space(ps->p, ps->end);
-    if (ps->p >= ps->end || *ps->p != ':') fail(ps, "colon", NULL, ps->p);
-    ps->p = skip_space(ps->p + 1, ps->end);
-    parse_value(ps);
     lua_rawset(L, -3);
-    n++;
     ps->p = skip_space(ps->p, ps->end);
     if (ps->p < ps->end && *ps->p == ',') ps->p = skip_space(ps->p + 1, ps->end);
     else if (ps->p < ps->end && *ps->p == '}') { ps->p++; break; }
     else fail(ps, "comma or object end", NULL, ps->p);
-    parse_key(ps);
+    if (first >= 0 && n < SHAPE_MEMBERS) parse_member(ps, first, n);
+    else {
+      parse_key(ps);
+      parse_colon(ps);
+      parse_value(ps);
+    }
+    n++;
   }
   /* the key's entry may have been replaced meanwhile (a nested object):
    * then the hint is that key's, which only costs a rehash once */
