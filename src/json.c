@@ -1,22 +1,24 @@
 /*
  * json.c - core.json_decode(s): JSON text to Lua values in one pass, every
- * table created at its final size.
+ * table created at (or guessed to) its final size.
  *
  * Why not lua-cjson's decoder: it creates each object and array empty and
  * grows it member by member, so a 20-key object is rehashed at 1, 2, 4, 8
  * and 16 keys; on the API's pages that is over a third of its time
- * (bench/README.md, benchmark 1).  Here a container's members are parsed
- * onto the Lua stack first; at the closing bracket their count is known and
- * the table is created at that size.  A container with many members, or
- * one opened when the stack is already high (deep nesting), gets its table
+ * (bench/README.md, benchmark 1).  Here an array's members are parsed onto
+ * the Lua stack first; at the closing bracket their count is known and the
+ * table is created at that size.  An array with many members, or one
+ * opened when the stack is already high (deep nesting), gets its table
  * early and is filled in batches instead, so the stack stays bounded.
  * An object's table is created at its first key, at the size the last
  * object with the same first key had (objects of a list share a shape),
  * and each member goes straight into it; a wrong guess only costs a
  * rehash.  Keys, and short string values, which repeat from object to
  * object (types, account ids, "Chat"), go through small caches instead of
- * being hashed and looked up in Lua's string table each time (a cache
- * miss there, on a big heap, was a fifth of the decode: bench/README.md).
+ * being hashed and looked up in Lua's string table each time, and each
+ * member's key and string value are first compared with the same member of
+ * the last object of that shape, which skips the scan and the hash
+ * (bench/README.md, race).
  *
  * Semantics: those of lua-cjson 2.1.0 as lua/unipile/client/request.lua configures
  * it, except where noted (spec/json_spec.lua checks both):
