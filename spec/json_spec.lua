@@ -71,6 +71,9 @@ VALID[#VALID + 1] = '[{"t":"Chat","id":"a","n":1},{"t":"Chatter","id":"b","n":2}
   .. '{"t":"Chat","n":3,"id":"h"},{"t":"Chat"},{"t":"Chat","id":"a","n":1,"x":{"t":"Chat","id":1}},'
   .. '{"t":1,"id":["a"]},{"t":"Chat","id":"a","id":"b"},{"t":"","id":""},{"t":"Chat","id":"a","n":1}]'
 VALID[#VALID + 1] = "[" .. ('{"k":"v","w":"x"},'):rep(40) .. '{"k":"v","w":"x2"},{"k":"v","w":"x"}]'
+-- a member whose values keep changing (past the misses after which they skip the caches), then repeat
+VALID[#VALID + 1] = '[{"t":1,"v":"a1"},{"t":1,"v":"a2"},{"t":1,"v":"a3"},{"t":1,"v":"a3"},{"t":1,"v":"a\\n"},'
+  .. '{"t":1,"v":""},{"t":1,"v":1},{"t":1,"v":"' .. ("x"):rep(41) .. '"},{"t":1,"v":"a3"}]'
 
 describe("core.json_decode", function()
   it("decodes like cjson.decode", function()

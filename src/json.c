@@ -67,6 +67,10 @@
 /* Members of an object whose key and string value are guessed from the
  * object before it of the same shape. */
 #define SHAPE_MEMBERS 32
+#define PLAIN_AFTER 2
+/* What parse_string does with a string: a key, a value through the value
+ * cache, a value pushed as it is. */
+enum { STRING_VALUE, STRING_KEY, STRING_PLAIN };
 
 #if defined(__GNUC__)
 #define JSON_NORETURN __attribute__((noreturn))
@@ -98,6 +102,10 @@ typedef struct {
    * guess is checked byte for byte; a wrong one only costs that check. */
   unsigned char shape_key[KEY_CACHE][SHAPE_MEMBERS];
   unsigned char shape_value[KEY_CACHE][SHAPE_MEMBERS];
+  /* Values of that member missing the caches in a row: from PLAIN_AFTER
+   * on, its strings (ids, dates) skip them and go to Lua directly. */
+  unsigned char shape_misses[KEY_CACHE][SHAPE_MEMBERS];
+  int hit;                      /* the last string pushed was in a cache */
 } parser;
 
 /* ---- errors ---- */
@@ -251,12 +259,13 @@ static int push_key(parser *ps, const char *s, size_t len) {
 /* Pushes a string value; returns its value cache entry, or -1. */
 static int push_value_string(parser *ps, const char *s, size_t len) {
   unsigned h;
+  ps->hit = 0;
   if (len == 0 || len > VALUE_CACHE_MAX || !ps->caching) {
     lua_pushlstring(ps->L, s, len);
     return -1;
   }
   h = cache_slot(s, len) & (VALUE_CACHE - 1);
-  push_cached(ps->L, &ps->values[h], CACHE_SLOT + KEY_CACHE + (int)h, s, len);
+  ps->hit = push_cached(ps->L, &ps->values[h], CACHE_SLOT + KEY_CACHE + (int)h, s, len);
   return (int)h;
 }
 
@@ -295,15 +304,17 @@ static const char *string_end(const char *p, const char *end) {
 /* ps->p at the opening quote.  Most strings have no escape: one scan and
  * the string is pushed straight from the input (or from a cache).  Returns
  * its cache entry (see push_key, push_value_string), else -1. */
-static int parse_string(parser *ps, const char *expected, int is_key) {
+static int parse_string(parser *ps, const char *expected, int kind) {
   const char *s = ps->p + 1, *end = ps->end, *q, *p;
   char *out, *o;
   p = string_end(s, end);
   if (p < end && *p == '"') {
     size_t len = (size_t)(p - s);
     ps->p = p + 1;
-    if (is_key) return push_key(ps, s, len);
-    return push_value_string(ps, s, len);
+    if (kind == STRING_KEY) return push_key(ps, s, len);
+    if (kind == STRING_VALUE) return push_value_string(ps, s, len);
+    lua_pushlstring(ps->L, s, len);
+    return -1;
   }
   /* Escapes (p at the first): find the real closing quote; the text
    * decoded never grows. */
@@ -448,7 +459,7 @@ static void parse_array(parser *ps) {
 
 static int parse_key(parser *ps) {
   if (ps->p >= ps->end || *ps->p != '"') fail(ps, "object key string", NULL, ps->p);
-  return parse_string(ps, "object key string", 1);
+  return parse_string(ps, "object key string", STRING_KEY);
 }
 
 /* After a key: the colon, then ps->p at the value (spaces skipped). */
@@ -463,16 +474,22 @@ static void parse_colon(parser *ps) {
  * guess first, else parsed (and the shape updated); pushes both. */
 static void parse_member(parser *ps, int first, int m) {
   unsigned char *key = &ps->shape_key[first][m], *value = &ps->shape_value[first][m];
+  unsigned char *misses = &ps->shape_misses[first][m];
   if (ps->p >= ps->end || *ps->p != '"') fail(ps, "object key string", NULL, ps->p);
   if (!push_guessed(ps, &ps->keys[*key], CACHE_SLOT + *key)) {
-    int k = parse_string(ps, "object key string", 1);
+    int k = parse_string(ps, "object key string", STRING_KEY);
     if (k >= 0) *key = (unsigned char)k;
   }
   parse_colon(ps);
   if (ps->p < ps->end && *ps->p == '"') {
-    if (!push_guessed(ps, &ps->values[*value], CACHE_SLOT + KEY_CACHE + *value)) {
-      int v = parse_string(ps, "value", 0);
+    if (push_guessed(ps, &ps->values[*value], CACHE_SLOT + KEY_CACHE + *value)) {
+      *misses = 0;
+    } else if (*misses >= PLAIN_AFTER) {
+      parse_string(ps, "value", STRING_PLAIN);
+    } else {
+      int v = parse_string(ps, "value", STRING_VALUE);
       if (v >= 0) *value = (unsigned char)v;
+      *misses = ps->hit ? 0 : (unsigned char)(*misses + 1);
     }
   } else parse_value(ps);
 }
@@ -523,7 +540,7 @@ static void parse_value(parser *ps) {
   switch (*p) {
   case '{': parse_object(ps); return;
   case '[': parse_array(ps); return;
-  case '"': parse_string(ps, "value", 0); return;
+  case '"': parse_string(ps, "value", STRING_VALUE); return;
   case 't':
     if (!is_literal(p, end, "true", 4)) break;
     lua_pushboolean(ps->L, 1), ps->p += 4;
