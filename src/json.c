@@ -106,7 +106,62 @@ typedef struct {
    * on, its strings (ids, dates) skip them and go to Lua directly. */
   unsigned char shape_misses[KEY_CACHE][SHAPE_MEMBERS];
   int hit;                      /* the last string pushed was in a cache */
+  int gc_hold, gc_kb0;          /* see gc_hold */
 } parser;
+
+/* ---- the collector around a big decode ---- */
+
+#if LUA_VERSION_NUM >= 504 && defined(LUA_VERSION_RELEASE_NUM) && LUA_VERSION_RELEASE_NUM >= 50404
+/* A big document decoded while the collector runs gets a collection in its
+ * middle: its first part, alive then, is marked, and under Lua 5.4's
+ * generational mode a page of a walk (~290 KB of tables for 250 chats)
+ * then often lives through a second one and dies old, left for a major
+ * collection (bench/README.md, race).  So what a big decode allocates is
+ * charged to the collector at the start of the next big decode instead:
+ * by then the last page is usually garbage, and the collection that
+ * charge brings frees it without ever having marked it.  The debt is
+ * moved, never forgiven (at most one document's allocation is charged
+ * late, in either mode); a stopped collector and small documents are left
+ * alone.  5.4.4 on: lua_gc is a no-op inside a finalizer. */
+#define GC_DEFER_MIN 16384          /* bytes of JSON text */
+#define GC_HOLD_MAX (1 << 20)       /* KiB */
+static const char gc_owed_key = 0;  /* registry: KiB the last big decode allocated, not charged yet */
+
+static void gc_hold(parser *ps, size_t len) {
+  lua_State *L = ps->L;
+  lua_Integer owed;
+  size_t hold;
+  if (len < GC_DEFER_MIN || lua_gc(L, LUA_GCISRUNNING) != 1) return;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &gc_owed_key);
+  owed = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (owed > 0) lua_gc(L, LUA_GCSTEP, (int)owed); /* the last big decode's, now */
+  /* a decode allocates about 2.5 times its text: hold off for more */
+  hold = len / 1024 * 8 + 64;
+  ps->gc_hold = hold > GC_HOLD_MAX ? GC_HOLD_MAX : (int)hold;
+  lua_gc(L, LUA_GCSTEP, -ps->gc_hold);
+  ps->gc_kb0 = lua_gc(L, LUA_GCCOUNT);
+}
+
+/* The debt back where it was; this decode's allocation is owed.  Also on
+ * the parser's errors (a memory error skips it: the collector then only
+ * runs later by at most gc_hold KiB). */
+static void gc_release(parser *ps) {
+  lua_State *L = ps->L;
+  int kb;
+  if (!ps->gc_hold) return;
+  kb = lua_gc(L, LUA_GCCOUNT) - ps->gc_kb0;
+  if (kb < 0) kb = 0;
+  if (kb > ps->gc_hold) kb = ps->gc_hold;
+  if (kb < ps->gc_hold) lua_gc(L, LUA_GCSTEP, ps->gc_hold - kb);
+  ps->gc_hold = 0;
+  lua_pushinteger(L, kb);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &gc_owed_key);
+}
+#else
+static void gc_hold(parser *ps, size_t len) { (void)ps, (void)len; }
+static void gc_release(parser *ps) { (void)ps; }
+#endif
 
 /* ---- errors ---- */
 
@@ -135,6 +190,7 @@ static const char *token_name(const char *p, const char *end) {
 /* Raises; positions count from 1 like cjson's.  Everything built so far is
  * on the Lua stack (no malloc), so the longjmp leaks nothing. */
 static JSON_NORETURN void fail(parser *ps, const char *expected, const char *found, const char *at) {
+  gc_release(ps);
   luaL_error(ps->L, "Expected %s but found %s at character %d", expected,
              found ? found : token_name(at, ps->end), (int)(at - ps->start) + 1);
   abort(); /* not reached (luaL_error does not return); says so to the compiler */
@@ -415,10 +471,15 @@ static void parse_value(parser *ps);
 
 /* One level deeper, with room for `slots` more values on the stack. */
 static void descend(parser *ps, int slots) {
-  if (++ps->depth > JSON_MAX_DEPTH)
+  if (++ps->depth > JSON_MAX_DEPTH) {
+    gc_release(ps);
     luaL_error(ps->L, "Found too many nested data structures (%d) at character %d",
                ps->depth, (int)(ps->p - ps->start) + 1);
-  luaL_checkstack(ps->L, slots, "JSON document too large");
+  }
+  if (!lua_checkstack(ps->L, slots)) {
+    gc_release(ps);
+    luaL_error(ps->L, "stack overflow (JSON document too large)"); /* luaL_checkstack's words */
+  }
 }
 
 /* Moves the n values on top of the stack into the array at base + 1
@@ -576,8 +637,10 @@ int json_decode(lua_State *L) {
     lua_settop(L, CACHE_SLOT + CACHE_SLOTS - 1); /* the cache slots, nil */
     ps.caching = 1;
   }
+  gc_hold(&ps, len);
   parse_value(&ps);
   ps.p = skip_space(ps.p, ps.end);
   if (ps.p != ps.end) fail(&ps, "the end", NULL, ps.p);
+  gc_release(&ps);
   return 1; /* the value, on top */
 }
