@@ -18,7 +18,8 @@
  * being hashed and looked up in Lua's string table each time, and each
  * member's key and string value are first compared with the same member of
  * the last object of that shape, which skips the scan and the hash
- * (bench/README.md, race).
+ * (bench/README.md, race).  On Lua 5.4.4+ the collector is held off during
+ * a big decode (gc_hold, below).
  *
  * Semantics: those of lua-cjson 2.1.0 as lua/unipile/client/request.lua configures
  * it, except where noted (spec/json_spec.lua checks both):
