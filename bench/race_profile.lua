@@ -36,26 +36,6 @@ walks[#walks + 1] = { "pages, items by numeric for", function()
   end
   return n
 end }
--- A proposal, not the SDK: `each` as a plain closure over pages(), the
--- items indexed in place (no coroutine switch per item, no second read).
-local function each_closure(params)
-  local pages = client.chats:pages(params)
-  local items, i, n = nil, 0, 0
-  return function()
-    while i >= n do
-      local page = pages()
-      if page == nil then return nil end
-      items, i, n = page.items, 0, #page.items
-    end
-    i = i + 1
-    return items[i]
-  end
-end
-walks[#walks + 1] = { "proposal: each as a closure over pages()", function()
-  local n = 0
-  for chat in each_closure { limit = 250 } do n = n + #chat.id / 22 end
-  return n
-end }
 walks[#walks + 1] = { "pages, prefetch = false", function()
   local n = 0
   for page in client.chats:pages({ limit = 250 }, { prefetch = false }) do
@@ -172,33 +152,24 @@ do
   while not t:done() do multi:perform(1000) end
   res_headers = t:result().headers
 end
--- A client whose transfers are not started: what start_call/start_request
--- cost in Lua before curl sees anything.
+-- A client that sends nothing: what start_call/start_request cost in Lua
+-- before curl sees anything (Client:send is where every request passes).
 local dry = unipile.new { dsn = args.dsn, api_key = args.key }
-local spec_seen
-dry.start = function(self, spec) spec_seen = spec return { client = self, spec = spec } end
-dry:start_call(OP, { limit = 250, cursor = "p2" }, {})
-local built = spec_seen
+dry.send = function(self, request) return { client = self, request = request } end
+local op_values = client_mod.split_params(op, { limit = 250, cursor = "p2" }, where)
+local request_mod = require "unipile.client.request"
 local req_spec = { path = "/api/v1/chats", query = { limit = 250, cursor = "p2" } }
 local micro = {
   { "split_params(op, {limit, cursor})",
     function() client_mod.split_params(op, { limit = 250, cursor = "p2" }, where) end },
-  { "start_call, transfer not started (all of its checks)",
+  { "start_call, not sent (all of its checks + the request record)",
     function() dry:start_call(OP, { limit = 250, cursor = "p2" }, {}) end },
-  { "start_request alone (spec as start_call builds it)", function() dry:start_request(built.opts) end },
-  { "start_request{path, query} (no operation)", function() dry:start_request(req_spec) end },
-  { "transfer_spec(spec)", function() client:transfer_spec(built) end },
+  { "request.call (the record of a page after the first)",
+    function() request_mod.call(client, op, where, op_values, {}) end },
+  { "start_request{path, query} (no operation), not sent", function() dry:start_request(req_spec) end },
   { "client.headers(res.headers) (response headers to a table)", function() client_mod.headers(res_headers) end },
-  { "pager.read(page) (is_list over 250 items)", function() pager.read(page, where) end },
+  { "pager.read(page)", function() pager.read(page, where, op) end },
   { "encode.query{limit, cursor}", function() require("unipile.encode").query { limit = 250, cursor = "p2" } end },
-  { "250 yields through scheduler.wrap (each's cost per page)", function()
-    local co = require("unipile.scheduler").wrap(function() for i = 1, 250 do coroutine.yield(i) end end)
-    for _ = 1, 250 do co() end
-  end },
-  { "250 yields through coroutine.wrap", function()
-    local co = coroutine.wrap(function() for i = 1, 250 do coroutine.yield(i) end end)
-    for _ = 1, 250 do co() end
-  end },
 }
 print(("per-page functions alone, %d calls each"):format(N))
 for _, m in ipairs(micro) do

@@ -99,6 +99,8 @@ CORE_DIR=${BENCH_CORE_DIR:-build/$RT}
 [ -f "$CORE_DIR/unipile/core.so" ] || { echo "bench: no $CORE_DIR/unipile/core.so" >&2; exit 2; }
 CFLAGS="-O2 -Wall -Wextra"
 gcc $CFLAGS -o "$TMP/c_baseline" bench/c_baseline.c -lcurl -lcjson
+# The race's whole-process CPU, to the microsecond (GNU time rounds to 10 ms).
+! want race || gcc $CFLAGS -o "$TMP/proc_cpu" bench/proc_cpu.c
 LUAINC=/usr/include/lua5.4
 [ "$RT" = lua5.4 ] || LUAINC=/usr/include/lua5.1
 gcc $CFLAGS -shared -fPIC -I"$LUAINC" -o "$TMP/bench_rusage.so" bench/rusage.c

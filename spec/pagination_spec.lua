@@ -141,6 +141,39 @@ describe("pagination", function()
     assert.are.equal(400, err.status)
   end)
 
+  -- At most one page is held: when the next page is asked for, nothing of
+  -- the SDK keeps the finished one (a full collection frees it).
+  for _, prefetch in ipairs { false, true } do
+    it("lets a finished page go before it asks for the next (prefetch " .. tostring(prefetch) .. ")", function()
+      local weak, sends, kept = setmetatable({}, { __mode = "v" }), 0, {}
+      client:on("request", function()
+        sends = sends + 1
+        collectgarbage()
+        collectgarbage()
+        kept[sends] = weak.first ~= nil
+      end)
+      local n = 0
+      for chat in client.chats:each { limit = 2, prefetch = prefetch } do
+        n = n + 1
+        if n == 1 then weak.first = chat end
+      end
+      assert.is_true(n > 4)
+      -- without prefetch page 2 is asked for once page 1 is done; with it,
+      -- page 3 is (page 2's request goes out while page 1 is handed over)
+      assert.are.equal(false, kept[prefetch and 3 or 2])
+    end)
+  end
+
+  it("stays ended once a walk has failed: the next call returns nil and sends nothing", function()
+    sb:fault { method = "GET", path = "^/api/v1/chats$", status = 400 }
+    local next_chat = client.chats:each()
+    local err = support.catch(next_chat)
+    assert.are.equal(400, err.status)
+    local sent = #support.requests()
+    assert.is_nil(next_chat())
+    assert.are.equal(sent, #support.requests())
+  end)
+
   it("validates limit against the operation's maximum in the sandbox too", function()
     local err = support.catch(function()
       return client:request { path = "/api/v1/chats", query = { limit = 1000 } }

@@ -104,6 +104,71 @@ describe("requests", function()
     assert.are.equal(0, #support.requests())
   end)
 
+  -- A pending request keeps its answer for as long as the caller holds it,
+  -- and no longer (bench/README.md, race: an old pending request holding a
+  -- page kept it alive through minor collections).
+  describe("a pending request's answer", function()
+    local CHATS = "ChatsController_listAllChats"
+    -- Lua 5.1 and LuaJIT have no ephemerons: there the answer lives as long
+    -- as the pending request, as it always did.
+    local function has_ephemerons()
+      local t = setmetatable({}, { __mode = "k" })
+      do local k = {} t[k] = k end
+      collectgarbage()
+      collectgarbage()
+      return next(t) == nil
+    end
+    local it_ephemerons = has_ephemerons() and it or pending
+
+    it_ephemerons("is let go once the caller lets go of it, the pending request still held", function()
+      local pending = client:start_call(CHATS, { limit = 3 })
+      local weak = setmetatable({ page = pending:wait() }, { __mode = "v" })
+      assert.are.equal("ChatList", weak.page.object)
+      collectgarbage()
+      collectgarbage()
+      assert.is_nil(weak.page)
+      assert.is_not_nil(pending)
+    end)
+
+    it("is the same while the caller holds it: waiting again, pending.response", function()
+      local pending = client:start_call(CHATS, { limit = 3 })
+      local page = pending:wait()
+      collectgarbage()
+      collectgarbage()
+      assert.are.equal(page, pending:wait())
+      assert.are.equal(page, pending.response.body)
+      assert.are.equal(200, pending.response.status)
+      local res = client:start_request { path = "/api/v1/chats" }
+      local got = res:wait()
+      collectgarbage()
+      assert.are.equal(got, res:wait())
+      assert.are.equal(got, res.response)
+    end)
+
+    it("is read again from the transfer once let go, with no second request", function()
+      local pending = client:start_call(CHATS, { limit = 3 })
+      local first_ids = {}
+      for i, chat in ipairs(pending:wait().items) do first_ids[i] = chat.id end
+      collectgarbage()
+      collectgarbage()
+      local again = {}
+      for i, chat in ipairs(pending:wait().items) do again[i] = chat.id end
+      assert.are.same(first_ids, again)
+      assert.are.equal(200, pending.response.status)
+      assert.are.equal(1, #support.requests())
+    end)
+
+    it("is nil before a wait and after a failed one", function()
+      sb:fault { method = "GET", path = "^/api/v1/chats$", status = 400 }
+      local pending = client:start_call(CHATS, { limit = 3 })
+      assert.is_nil(pending.response)
+      local value, err = pending:result()
+      assert.is_nil(value)
+      assert.are.equal(400, err.status)
+      assert.is_nil(pending.response)
+    end)
+  end)
+
   describe("downloads", function()
     local sent, message_id, attachment
     before_each(function()

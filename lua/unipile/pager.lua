@@ -5,13 +5,12 @@
 -- cursor inside `paging` (post reactions), `data` + `next_cursor`
 -- (calendars). The cursor is threaded from page to page until it is null,
 -- absent or empty; a cursor the server already gave raises instead of
--- looping forever. Iterators are coroutines and raise on error, so a `for`
--- loop never stops silently.
+-- looping forever. Iterators are plain closures and raise on error, so a
+-- `for` loop never stops silently.
 -- @module unipile.pager
 
 local cjson = require "cjson"
 local errors = require "unipile.errors"
-local scheduler = require "unipile.scheduler"
 
 local M = {}
 local null = cjson.null
@@ -136,6 +135,19 @@ local function with_cursor(params, cursor)
   return p
 end
 
+-- Why a walk stops after handing over a page: its next cursor was already
+-- seen, or too many empty pages came in a row.
+local function stop_walk(where, why, cursor, empty)
+  if why == "repeated" then
+    error(decode_error(where,
+      "the server sent a cursor it had already sent; stopping to avoid an endless loop",
+      { type = "unipile/repeated_cursor", cursor = cursor }), 0)
+  end
+  error(decode_error(where, string.format(
+    "%d empty pages in a row, each with a new cursor; stopping to avoid an endless loop", empty),
+    { type = "unipile/empty_pages", cursor = cursor }), 0)
+end
+
 --- Page iterator: `for page, next_cursor, cursor in M.pages(start, params, info) do`.
 -- `start(params)` sends the request for one page and returns a pending
 -- request whose `:wait()` gives the decoded page; `params.cursor` starts
@@ -144,66 +156,75 @@ end
 -- ahead, never more); `info.where` names the operation in errors;
 -- `info.op` is its record, whose `page_shape` the pages are read by (see
 -- `M.read`: without it, any documented shape). Each
--- step yields the page, the cursor of the next page (nil on the last), the
+-- step returns the page, the cursor of the next page (nil on the last), the
 -- cursor that fetched this page, and the page's list of items.
+-- A plain closure, not a coroutine: `pending:wait()` runs in the caller's
+-- own coroutine, so inside `unipile.run` it yields to the scheduler as any
+-- call does, and the previous page is not held by a suspended stack while
+-- the next one is decoded (the garbage collector frees it young).
 function M.pages(start, params, info)
   params = copy(params)
-  local max_items = info.max_items
-  return scheduler.wrap(function()
-    local cursor = usable(params.cursor)
-    local seen, count, empty = {}, 0, 0
-    if cursor then seen[cursor_key(cursor)] = true end
-    local pending = start(with_cursor(params, cursor))
-    while true do
-      local page = pending:wait()
-      pending = nil
-      local items, next_cursor = M.read(page, info.where, info.op)
-      if not items then errors.raise(next_cursor) end
-      if max_items and count + #items >= max_items then
-        page, items = take(page, items, max_items - count, info.op)
-        next_cursor = nil
-      end
-      count = count + #items
-      empty = #items == 0 and empty + 1 or 0
-      local key = next_cursor and cursor_key(next_cursor)
-      local repeated = key and seen[key]
-      local endless = next_cursor and empty >= M.MAX_EMPTY_PAGES
-      if next_cursor and not repeated and not endless then
-        seen[key] = true
-        if info.prefetch then pending = start(with_cursor(params, next_cursor)) end
-      end
-      coroutine.yield(page, next_cursor, cursor, items)
-      if not next_cursor then return end
-      if repeated then
-        error(decode_error(info.where,
-          "the server sent a cursor it had already sent; stopping to avoid an endless loop",
-          { type = "unipile/repeated_cursor", cursor = next_cursor }), 0)
-      end
-      if endless then
-        error(decode_error(info.where, string.format(
-          "%d empty pages in a row, each with a new cursor; stopping to avoid an endless loop", empty),
-          { type = "unipile/empty_pages", cursor = next_cursor }), 0)
-      end
-      pending = pending or start(with_cursor(params, next_cursor))
-      cursor = next_cursor
+  local max_items, where = info.max_items, info.where
+  local cursor = usable(params.cursor)  -- the cursor of the page asked for next
+  local seen, count, empty = {}, 0, 0
+  if cursor then seen[cursor_key(cursor)] = true end
+  -- that page's request once sent, in a field (see M.each: not an upvalue)
+  local ahead = { pending = nil }
+  local state = "more"                   -- more | repeated | endless (stop before the next page) | done
+  return function()
+    local why = state
+    state = "done"                       -- whatever raises below ends the walk
+    if why == "done" then return nil end
+    if why ~= "more" then stop_walk(where, why, cursor, empty) end
+    local this = cursor
+    local pending = ahead.pending or start(with_cursor(params, cursor))
+    ahead.pending = nil
+    local page = pending:wait()
+    local items, next_cursor = M.read(page, where, info.op)
+    if not items then errors.raise(next_cursor) end
+    if max_items and count + #items >= max_items then
+      page, items = take(page, items, max_items - count, info.op)
+      next_cursor = nil
     end
-  end)
+    count = count + #items
+    empty = #items == 0 and empty + 1 or 0
+    local key = next_cursor and cursor_key(next_cursor)
+    cursor = next_cursor
+    if not next_cursor then
+      state = "done"
+    elseif seen[key] then
+      state = "repeated"
+    elseif empty >= M.MAX_EMPTY_PAGES then
+      state = "endless"
+    else
+      seen[key] = true
+      state = "more"
+      if info.prefetch then ahead.pending = start(with_cursor(params, next_cursor)) end
+    end
+    return page, next_cursor, this, items
+  end
 end
 
 --- Item iterator over `M.pages`: `for item in M.each(start, params, info) do`.
 function M.each(start, params, info)
   local pages = M.pages(start, params, info)
-  local items, i, done = {}, 0, false
-  -- A plain closure over the page iterator: one coroutine switch per page,
-  -- not per item. Page fetches inside unipile.run still yield, through
-  -- `pages` (scheduler.wrap), to the task that calls this.
+  local at, i, done = { items = {} }, 0, false
+  -- A plain closure over the page iterator, indexing the current page.
+  -- The page is kept in a table field, not an upvalue: Lua 5.4's
+  -- generational collector ages what an upvalue of this long-lived
+  -- closure is given at once (a forward barrier), so every page would
+  -- die old and wait for a major collection; a field only marks the page
+  -- young, and it is freed by the minor collection after it is done.
   return function()
     while not done do
       i = i + 1
-      local item = items[i]
+      local item = at.items[i]
       if item ~= nil then return item end
+      -- the page is done: not kept while the next is fetched (and a raise
+      -- below ends the walk)
+      at.items, done = nil, true
       local page, _, _, list = pages()
-      if page == nil then done = true else items, i = list, 0 end
+      if page ~= nil then at.items, i, done = list, 0, false end
     end
   end
 end

@@ -12,8 +12,55 @@ local watch = require "unipile.client.watch"
 local M = {}
 
 local Pending = {}
-Pending.__index = Pending
 M.Pending = Pending
+
+-- The response of a successful wait is kept for as long as the caller
+-- holds what `wait` returned, and no longer: an ephemeron keyed by that
+-- value (the decoded page of a call). A request in flight across a
+-- collection is old to Lua 5.4's generational collector, and an old table
+-- given the page would keep it alive, and ageing, through minor
+-- collections long after every caller has dropped it (bench/README.md,
+-- race). While the caller holds it, waiting again (or `pending.response`)
+-- gives the same tables; after, the answer is read again from the
+-- transfer's result. (Lua 5.1 and LuaJIT have no ephemerons: there the
+-- answer lives as long as the pending request, as before.)
+local BY_VALUE = { __mode = "k" }
+
+local function kept(self)
+  local answer = rawget(self, "answer")
+  if answer == nil then return nil end
+  if answer.response ~= nil then return answer.response end
+  local _, res = next(answer)
+  return res
+end
+
+-- Waits for the transfer and reads its answer: the response, or raises.
+local function read(self)
+  scheduler.await(self.client.multi, self.transfer)
+  local result = self.transfer:result()
+  local res, err = response.read(result, self.request)
+  local w = rawget(self.client, "watch")
+  if w and not self.watched then
+    self.watched = true              -- a wait may be repeated: events once
+    watch.ended(w, self.request, result, err)
+  end
+  if not res then errors.raise(err) end
+  local value = self.request.body_only and res.body or res
+  if type(value) == "table" then
+    self.answer = setmetatable({ [value] = res }, BY_VALUE)
+  else
+    self.answer = { response = res } -- bytes, a number, nil: nothing to let go of
+  end
+  return res
+end
+
+-- `pending.response`: the response once a wait has succeeded (else nil).
+function Pending.__index(self, key)
+  if key == "response" then
+    return kept(self) or (rawget(self, "answer") ~= nil and read(self) or nil)
+  end
+  return Pending[key]
+end
 
 --- A pending request for `transfer`, started for `request` on `client`.
 function M.new(client, request, transfer)
@@ -21,20 +68,9 @@ function M.new(client, request, transfer)
 end
 
 function Pending:wait()
-  if not self.response then
-    scheduler.await(self.client.multi, self.transfer)
-    local result = self.transfer:result()
-    local res, err = response.read(result, self.request)
-    local w = rawget(self.client, "watch")
-    if w and not self.watched then
-      self.watched = true            -- a failed wait may be repeated: events once
-      watch.ended(w, self.request, result, err)
-    end
-    if not res then errors.raise(err) end
-    self.response = res
-  end
-  if self.request.body_only then return self.response.body end
-  return self.response
+  local res = kept(self) or read(self)
+  if self.request.body_only then return res.body end
+  return res
 end
 
 --- The values of a pcall, or `nil, err` when it caught an SDK error object;
