@@ -112,7 +112,7 @@ typedef struct {
 
 /* ---- the collector around a big decode ---- */
 
-#if LUA_VERSION_NUM >= 504 && defined(LUA_VERSION_RELEASE_NUM) && LUA_VERSION_RELEASE_NUM >= 50404
+#if LUA_VERSION_NUM == 504 && defined(LUA_VERSION_RELEASE_NUM) && LUA_VERSION_RELEASE_NUM >= 50404
 /* A big document decoded while the collector runs gets a collection in its
  * middle: its first part, alive then, is marked, and under Lua 5.4's
  * generational mode a page of a walk (~290 KB of tables for 250 chats)
@@ -123,7 +123,9 @@ typedef struct {
  * charge brings frees it without ever having marked it.  The debt is
  * moved, never forgiven (at most one document's allocation is charged
  * late, in either mode); a stopped collector and small documents are left
- * alone.  5.4.4 on: lua_gc is a no-op inside a finalizer. */
+ * alone.  5.4.4 on: lua_gc is a no-op inside a finalizer.  5.4 only: a
+ * negative LUA_GCSTEP (a credit against the debt) is how lapi.c 5.4 adds
+ * `data` to the debt, which 5.5 changes. */
 #define GC_DEFER_MIN 16384          /* bytes of JSON text */
 #define GC_HOLD_MAX (1 << 20)       /* KiB */
 static const char gc_owed_key = 0;  /* registry: KiB the last big decode allocated, not charged yet */
