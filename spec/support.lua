@@ -51,7 +51,9 @@ function M.redis()
     socket.sleep(0.02)
   end
   redis_stop = function()
-    os.execute("kill $(cat " .. dir .. "/pid) 2>/dev/null; rm -rf " .. dir)
+    -- removed once it has exited: until then it still writes its log there
+    os.execute("pid=$(cat " .. dir .. "/pid 2>/dev/null) && kill $pid 2>/dev/null"
+      .. " && for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done; rm -rf " .. dir)
     redis_url = nil
   end
   redis_url = "redis://127.0.0.1:" .. port .. "/0"
