@@ -436,6 +436,7 @@ describe("unipile (the command line)", function()
         assert.are.equal(exit_of("network"), rc, err)
         return words end },
       { "usage", function() return { "chats", "get" } end },
+      { "limit", function() return { "chats", "list", "--max-body-bytes", "100" } end },
       { "http", function()
         support.sandbox():fault { status = 503, path = "^/api/v1/chats$", count = 2 }
         return { "chats", "list", "--retries", "0" } end, "retry" },

@@ -96,6 +96,7 @@ M.COMMON = {
   { "journal", "Journal sending calls in this store (a file path or redis://...): none goes out twice." },
   { "timeout", "Whole-request timeout in milliseconds.", { number = true } },
   { "retries", "Retries of a retryable failure.", { number = true } },
+  { "max-body-bytes", "The largest answer kept in memory, in bytes (more: exit 6).", { number = true } },
   { "quiet", "No progress on stderr.", { flag = true } },
 }
 

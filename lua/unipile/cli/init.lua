@@ -104,7 +104,8 @@ end
 -- The client for a command's options.
 local function client_for(o, conf)
   local opts = { dsn = conf.dsn, api_key = conf.api_key, dry_run = o.opt_dry_run or nil,
-    debug = o.opt_debug and 1 or nil, timeout_ms = o.opt_timeout, retries = o.opt_retries }
+    debug = o.opt_debug and 1 or nil, timeout_ms = o.opt_timeout, retries = o.opt_retries,
+    max_body_bytes = o.opt_max_body_bytes }
   local pace, journal = o.opt_pace or conf.pace, o.opt_journal or conf.journal
   if pace then opts.pacer = { store = pace, on_limit = "error" } end
   if journal then opts.journal = journal end
