@@ -55,23 +55,6 @@ local function on_tty(line)
   return sys.WITHOUT_SANITIZERS .. " script -qec " .. quote(table.concat(SANITIZER_VARS, " ") .. " " .. line) .. " /dev/null"
 end
 
--- `unipile WORDS...` run inside this process (`cli.run`, what bin/unipile
--- calls, with files for stdout and stderr and the sandbox's variables as
--- its environment) → stdout, stderr, exit status. For the 90 operations:
--- 90 interpreter starts would cost about 2 s, 8 s under the sanitizers;
--- bin/unipile itself is run by every other spec here.
-local function in_process(words)
-  local sb = support.sandbox()
-  local env = { UNIPILE_DSN = sb.url, UNIPILE_API_KEY = sb.api_key, XDG_CONFIG_HOME = EMPTY_CONFIG }
-  local out_path, err_path = TMP .. "/in-out", TMP .. "/in-err"
-  local out, err = assert(io.open(out_path, "wb")), assert(io.open(err_path, "wb"))
-  local rc = cli_mod.run(words, { out = out, err = err, out_tty = false, err_tty = false,
-    getenv = function(name) return env[name] end })
-  out:close()
-  err:close()
-  return sys.read_file(out_path), sys.read_file(err_path), rc
-end
-
 -- A fresh sandbox state with no requests recorded: its ids.
 local function fresh_state()
   support.reset()
@@ -159,7 +142,7 @@ describe("unipile (the command line)", function()
       it(op.group .. " " .. args.dashed(op.name) .. " (" .. op.id .. ")", function()
         local params = assert(examples[op.id], "no example for " .. op.id)
         support.sandbox():clear_requests()
-        local out, err, rc = in_process(words_for(op, params))
+        local out, err, rc = unipile(words_for(op, params))   -- bin/unipile, as the rock installs it
         assert.are.equal(0, rc, err)
         local reqs = support.requests()
         assert.are.equal(1, #reqs, "one request per command")
