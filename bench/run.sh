@@ -166,24 +166,18 @@ http {
   map \$arg_cursor \$next_cursor { include $TMP/nginx/cursors.map; }
   # the race: no cursor -> p1.json, pN -> pN.json, anything else -> 404
   map \$arg_cursor \$race_page { "" p1; "~^p[0-9]+\$" \$arg_cursor; default none; }
+  map \$uri \$b2_page { /b2/chats page250.json; /b2/messages messages250.json; }
   server {
     listen 127.0.0.1:$PORT;
     # 1: the 100-chat page, identity (sent as is, Content-Length)
     location = /b1/chats { default_type application/json; alias $TMP/www/page100.json; }
     # 1 (gzip): the same page pre-compressed, sent with Content-Encoding: gzip
     location = /b1gz/chats { default_type application/json; gzip_static on; alias $TMP/www/page100.json; }
-    # 2: the 250-chat page with the next cursor spliced in by sub_filter
-    location = /b2/chats {
+    # 2: the 250-chat page, cli: 250 messages a page; the next cursor
+    # spliced in by sub_filter
+    location ~ ^/b2/(chats|messages)\$ {
       default_type application/json;
-      alias $TMP/www/page250.json;
-      sub_filter_types application/json;
-      sub_filter '"@CURSOR@"' \$next_cursor;
-      sub_filter_once on;
-    }
-    # cli: 250 messages a page, the next cursor spliced in as for 2
-    location = /b2/messages {
-      default_type application/json;
-      alias $TMP/www/messages250.json;
+      alias $TMP/www/\$b2_page;
       sub_filter_types application/json;
       sub_filter '"@CURSOR@"' \$next_cursor;
       sub_filter_once on;

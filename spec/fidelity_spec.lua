@@ -89,11 +89,7 @@ describe("fidelity to the OpenAPI", function()
       end
     end
     -- kept for reading after a failure (tools/schemas.py check can run on it alone)
-    os.execute("mkdir -p build")
-    local answers = "build/fidelity-answers.jsonl"
-    local f = assert(io.open(answers, "w"))
-    f:write(table.concat(out, "\n"), "\n")
-    f:close()
+    local answers = support.kept_file("fidelity-answers", table.concat(out, "\n") .. "\n")
     local p = assert(io.popen(PYTHON .. " tools/schemas.py check " .. SCHEMAS .. " " .. answers .. " 2>&1"))
     for l in p:lines() do
       local id = l:match("^([%w_]+) %d+ %(")

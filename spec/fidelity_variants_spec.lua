@@ -62,11 +62,7 @@ describe("fidelity of the answer variants", function()
       lines[#lines + 1] = string.format('{"operation":%s,"method":%s,"path":%s,"status":%d,"body":%s}',
         cjson.encode(op.id), cjson.encode(op.method), cjson.encode(op.path), answers[i].status or 0, body or "null")
     end
-    os.execute("mkdir -p build")
-    local file = "build/fidelity-variants.jsonl"
-    local f = assert(io.open(file, "w"))
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
+    local file = support.kept_file("fidelity-variants", table.concat(lines, "\n") .. "\n")
     local p = assert(io.popen(PYTHON .. " tools/schemas.py check api/response-schemas.json " .. file .. " 2>&1"))
     for l in p:lines() do report[#report + 1] = l end
     p:close()

@@ -14,14 +14,12 @@ local PYTHON = support.PYTHON
 -- Validates `answers` ({op, status, body}) with tools/schemas.py; the
 -- mismatch lines it printed (none when all are valid).
 local function mismatches(answers)
-  os.execute("mkdir -p build")
-  local path = "build/social-answers.jsonl"
-  local f = assert(io.open(path, "w"))
-  for _, a in ipairs(answers) do
-    f:write(string.format('{"operation":%s,"method":%s,"path":%s,"status":%d,"body":%s}\n', cjson.encode(a.op.id),
-      cjson.encode(a.op.method), cjson.encode(a.op.path), a.status, a.body))
+  local lines = {}
+  for i, a in ipairs(answers) do
+    lines[i] = string.format('{"operation":%s,"method":%s,"path":%s,"status":%d,"body":%s}\n', cjson.encode(a.op.id),
+      cjson.encode(a.op.method), cjson.encode(a.op.path), a.status, a.body)
   end
-  f:close()
+  local path = support.kept_file("social-answers", table.concat(lines))
   local out = {}
   local p = assert(io.popen(PYTHON .. " tools/schemas.py check api/response-schemas.json " .. path .. " 2>&1"))
   for l in p:lines() do

@@ -84,11 +84,7 @@ describe("sandbox data set variants", function()
   end)
 
   it("every page and every chat is in its schema", function()
-    os.execute("mkdir -p build")
-    local path = "build/variants-answers.jsonl"
-    local f = assert(io.open(path, "w"))
-    f:write(table.concat(answers, "\n"), "\n")
-    f:close()
+    local path = support.kept_file("variants-answers", table.concat(answers, "\n") .. "\n")
     local p = assert(io.popen(PYTHON .. " tools/schemas.py check " .. SCHEMAS .. " " .. path .. " 2>&1"))
     local out = p:read("*a")
     p:close()

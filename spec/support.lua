@@ -181,6 +181,20 @@ function M.tmpname()
   return os.tmpname()
 end
 
+--- Write `text` to build/NAME[-LABEL].jsonl, kept for reading after a
+-- failure, and return its path. tools/test.sh runs its suites side by
+-- side (and two of them on lua5.4): UNIPILE_TEST_LABEL, the suite's name,
+-- keeps their files apart.
+function M.kept_file(name, text)
+  local label = os.getenv("UNIPILE_TEST_LABEL")
+  local path = "build/" .. name .. (label and ("-" .. label) or "") .. ".jsonl"
+  os.execute("mkdir -p build")
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
 function M.read_file(path)
   local f = assert(io.open(path, "rb"))
   local data = f:read("*a")

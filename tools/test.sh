@@ -45,7 +45,7 @@ suite() { # label: one busted run into $log/busted-LABEL.log
     *) rt=$label; dir=build/$label; set -- ;;
   esac
   env "$@" LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="$dir/?.so;;" \
-    UNIPILE_TEST_LUA="$rt" "$rt" /usr/bin/busted -o utfTerminal > "$log/busted-$label.log" 2>&1
+    UNIPILE_TEST_LUA="$rt" UNIPILE_TEST_LABEL="$label" "$rt" /usr/bin/busted -o utfTerminal > "$log/busted-$label.log" 2>&1
 }
 if [ "${1:-}" = "--suite" ]; then suite "$2"; exit 0; fi
 
