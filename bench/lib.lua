@@ -3,7 +3,15 @@ local core = require "unipile.core"
 
 local M = {}
 
-M.cpu = require "bench_rusage"      -- user+sys, user, sys (s), maxrss (KiB)
+-- M.cpu(): user+sys, user, sys (s), maxrss (KiB). Its C module is built
+-- for lua5.4 only: loaded on first use, so the scripts run on any runtime
+-- for the rest of this file (sdk_race.lua under LuaJIT).
+setmetatable(M, { __index = function(t, k)
+  if k == "cpu" then
+    t.cpu = require "bench_rusage"
+    return t.cpu
+  end
+end })
 M.now = core.now                    -- monotonic ms
 
 --- A field of /proc/self/status in KiB (VmHWM = peak RSS, VmRSS = now).

@@ -4,16 +4,13 @@
 -- not counted). os.clock() is clock(), i.e. CLOCK_PROCESS_CPUTIME_ID: user
 -- + sys of every thread of the process, the same quantity as Node's
 -- process.cpuUsage() on the other side, and available to every runtime
--- (bench_rusage.so is built for one of them only).
+-- (bench_rusage.so, which bench.lib loads only when asked, is built for
+-- one of them only).
 --   sdk_race.lua dsn=URL key=KEY pages=400
 local unipile = require "unipile"
 local core = require "unipile.core"
 
-local args = {}
-for _, a in ipairs(arg) do
-  local k, v = a:match("^([%w_]+)=(.*)$")
-  args[k] = tonumber(v) or v
-end
+local args = require("bench.lib").args(arg)
 local per_page = 250
 local client = unipile.new { dsn = args.dsn, api_key = args.key }
 
