@@ -43,6 +43,14 @@ local function chats_of(state, account)
   return out
 end
 
+-- A fresh sandbox: the chats of the account of its first chat, and that
+-- account.
+local function fresh_chats()
+  local _, state = support.fresh()
+  local account = state.raw.chats[1].account_id
+  return chats_of(state, account), account
+end
+
 local function sent_to(chat_id)
   local n = 0
   for _, r in ipairs(support.requests()) do
@@ -52,13 +60,8 @@ local function sent_to(chat_id)
 end
 
 describe("pacer", function()
-  local state, account, chats
-  before_each(function()
-    local _
-    _, state = support.fresh()
-    account = state.raw.chats[1].account_id
-    chats = chats_of(state, account)
-  end)
+  local account, chats
+  before_each(function() chats, account = fresh_chats() end)
 
   it("presets are named by account kind, with the published numbers", function()
     local p = pacer_mod.new { store = tmpstore(), kind = "premium",
@@ -129,12 +132,8 @@ end)
 
 for _, backend in ipairs(BACKENDS) do
   describe("a " .. backend.name .. " store", function()
-    local state, chats
-    before_each(function()
-      local _
-      _, state = support.fresh()
-      chats = chats_of(state, state.raw.chats[1].account_id)
-    end)
+    local chats
+    before_each(function() chats = fresh_chats() end)
 
     it("two processes at once keep one daily limit, under the sandbox's", function()
       support.reset { seed = 7, limits = { messages = 20 } }
@@ -179,12 +178,8 @@ for _, backend in ipairs(BACKENDS) do
 end
 
 describe("journal", function()
-  local state, chats
-  before_each(function()
-    local _
-    _, state = support.fresh()
-    chats = chats_of(state, state.raw.chats[1].account_id)
-  end)
+  local chats
+  before_each(function() chats = fresh_chats() end)
 
   it("a second run replays the recorded answer and sends nothing", function()
     local store = tmpstore()
